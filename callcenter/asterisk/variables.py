@@ -1,0 +1,85 @@
+"""Every Asterisk string the service speaks: channel variables, entry points, DIALSTATUS values.
+
+The dialplan in `dialplan/` and `dialplan/README.md` use exactly these names; a test checks that the
+dialplan and this module agree. Nothing else in the code base spells an Asterisk variable by hand.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+# --- FastAGI entry points (the path of `AGI(agi://host:port/<name>)`) --------------------------------
+ROUTE_CALL: Final = "route_call"
+CALL_ENDED: Final = "call_ended"
+
+# --- Set by route_call on the caller's channel ------------------------------------------------------
+CALL_ID: Final = "HOTLINE_CALL_ID"  # our call id (also the ticket's call)
+TICKET_REF: Final = "HOTLINE_TICKET"  # human ticket reference, e.g. PA-20261122-0007
+FACILITY_CODE: Final = "HOTLINE_FACILITY_CODE"
+TARGET_COUNT: Final = "HOTLINE_TARGET_COUNT"
+RECORDING: Final = "HOTLINE_RECORDING"  # base name of the recordings, without directory or extension
+VOICEMAIL_PROMPT: Final = "HOTLINE_VOICEMAIL_PROMPT"
+ROUTE_OK: Final = "HOTLINE_ROUTE_OK"  # set LAST, to "1": without it the dialplan falls back
+ROUTE_OK_VALUE: Final = "1"
+# Set by the FastAGI server when a handler failed, timed out or the script name was unknown, so the
+# dialplan (and Asterisk's log) shows why the route is missing: "timeout", "error", "unknown_script", "busy".
+AGI_FAILURE: Final = "HOTLINE_AGI_FAILURE"
+
+
+def target(n: int) -> str:
+    """Dial string of the n-th target (1-based), e.g. ``PJSIP/0961234567@trunk``."""
+    return f"HOTLINE_TARGET_{n}"
+
+
+def ring_timeout(n: int) -> str:
+    """Seconds the n-th target rings before Dial gives up on it."""
+    return f"HOTLINE_RING_TIMEOUT_{n}"
+
+
+def tier(n: int) -> str:
+    """Which tier of the chain the n-th target is (duty_officer, backup, leader, authority)."""
+    return f"HOTLINE_TIER_{n}"
+
+
+# --- Set by the dialplan, read by call_ended ---------------------------------------------------------
+TARGET_INDEX: Final = "HOTLINE_IDX"  # index of the target being / last dialled
+
+
+def result(n: int) -> str:
+    """DIALSTATUS of the n-th attempt, set by the dialplan after Dial returns to it."""
+    return f"HOTLINE_RESULT_{n}"
+
+
+VOICEMAIL_FILE: Final = "HOTLINE_VOICEMAIL_FILE"  # base name of the voicemail recording, if any
+VOICEMAIL_STATUS: Final = "RECORD_STATUS"  # set by Record(): SUCCESS, HANGUP, DTMF, TIMEOUT, ERROR, SKIP
+RATING: Final = "HOTLINE_RATING"  # reserved for the post-call survey
+
+# --- Asterisk's own variables -----------------------------------------------------------------------
+DIALSTATUS: Final = "DIALSTATUS"
+ANSWEREDTIME_MS: Final = "ANSWEREDTIME_MS"
+DIALEDTIME_MS: Final = "DIALEDTIME_MS"
+RINGTIME_MS: Final = "RINGTIME_MS"
+DIALEDPEERNUMBER: Final = "DIALEDPEERNUMBER"
+HANGUPCAUSE: Final = "HANGUPCAUSE"
+MIXMONITOR_FILENAME: Final = "MIXMONITOR_FILENAME"
+AGISTATUS: Final = "AGISTATUS"
+CDR_DURATION_EXPR: Final = "${CDR(duration)}"
+CDR_BILLSEC_EXPR: Final = "${CDR(billsec)}"
+
+# Values Asterisk uses for "no caller id" in the AGI header.
+UNKNOWN: Final = "unknown"
+
+
+class DialStatus(StrEnum):
+    """Values of DIALSTATUS (app_dial)."""
+
+    ANSWER = "ANSWER"
+    BUSY = "BUSY"
+    NOANSWER = "NOANSWER"
+    CANCEL = "CANCEL"
+    CONGESTION = "CONGESTION"
+    CHANUNAVAIL = "CHANUNAVAIL"
+    DONTCALL = "DONTCALL"
+    TORTURE = "TORTURE"
+    INVALIDARGS = "INVALIDARGS"
