@@ -1,0 +1,174 @@
+"""The composition root: settings -> logging -> engine -> repositories -> services -> adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callcenter.asterisk.handlers import CallEntryPoints, Handler, IvrSettings, entry_point_table
+from callcenter.asterisk.server import FastAgiServer
+from callcenter.domain.routing import TargetTier
+from callcenter.logging import configure_logging
+from callcenter.services.calls import CallPolicy, CallService
+from callcenter.services.facilities import FacilityService
+from callcenter.services.roster import RosterService
+from callcenter.settings import Settings
+from callcenter.storage import migrate
+from callcenter.storage.db import create_engine, session_factory
+from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
+from callcenter.web.health import health_app
+
+log = structlog.get_logger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    uow: SqlUnitOfWorkFactory
+    calls: CallService
+    facilities: FacilityService
+    roster: RosterService
+    handlers: dict[str, Handler]
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> App:
+    """Wire everything through constructors. No I/O here: the engine connects lazily."""
+    engine = create_engine(
+        settings.database.url,
+        busy_timeout_ms=settings.database.busy_timeout_ms,
+        pool_size=settings.database.pool_size,
+        echo=settings.database.echo,
+    )
+    uow = SqlUnitOfWorkFactory(session_factory(engine), settings.timezone)
+    rt = settings.ring_timeouts
+    policy = CallPolicy(
+        tz=settings.tz,
+        ring_timeouts={
+            TargetTier.DUTY_OFFICER: rt.duty_officer,
+            TargetTier.BACKUP: rt.backup,
+            TargetTier.LEADER: rt.leader,
+            TargetTier.AUTHORITY: rt.authority,
+        },
+        switchboard_numbers=frozenset(settings.routing.switchboard_numbers),
+        authority_line=settings.routing.authority_line,
+        dont_know_key=settings.routing.dont_know_key,
+        stale_after=timedelta(seconds=settings.routing.stale_call_after_s),
+    )
+    calls = CallService(uow, policy)
+    ivr = IvrSettings(
+        welcome=settings.prompts.welcome,
+        enter_code=settings.prompts.enter_code,
+        invalid_code=settings.prompts.invalid_code,
+        voicemail=settings.prompts.voicemail,
+        dial_template=settings.routing.dial_template,
+        code_digits=settings.routing.keypad_code_digits,
+        code_timeout_ms=settings.routing.keypad_timeout_ms,
+        code_attempts=settings.routing.keypad_attempts,
+    )
+    handlers = entry_point_table(CallEntryPoints(calls, ivr, clock))
+    return App(settings, engine, uow, calls, FacilityService(uow), RosterService(uow, settings.tz), handlers)
+
+
+async def prepare_database(app: App, now: datetime) -> None:
+    """Migrate, load the sample data into an empty database if asked, and close calls left open."""
+    await asyncio.to_thread(migrate.upgrade, app.settings.database.url)
+    if app.settings.load_sample_data and not await app.facilities.list():
+        await load_sample_data(app, now)
+    await app.calls.reconcile(now)
+
+
+async def load_sample_data(app: App, now: datetime) -> None:
+    from callcenter.services.facilities import parse_facilities_csv
+
+    parsed = parse_facilities_csv((app.settings.sample_dir / "facilities.csv").read_text(encoding="utf-8"))
+    if parsed.errors:
+        raise RuntimeError(f"sample facilities are invalid: {parsed.errors}")
+    await app.facilities.import_facilities(parsed.facilities, now)
+    errors = await app.roster.import_csv((app.settings.sample_dir / "roster.csv").read_text(encoding="utf-8"), now)
+    if errors:
+        raise RuntimeError(f"sample roster is invalid: {errors}")
+    log.info("sample_data.loaded")
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run the FastAGI server and the HTTP endpoint until SIGINT/SIGTERM (or `stop` is set)."""
+    app = build_app(settings)
+    await prepare_database(app, utc_now())
+    agi = FastAgiServer(
+        app.handlers,
+        host=settings.agi.host,
+        port=settings.agi.port,
+        max_sessions=settings.agi.max_sessions,
+        header_timeout=settings.agi.header_timeout_s,
+        command_timeout=settings.agi.command_timeout_s,
+        handler_timeout=settings.agi.handler_timeout_s,
+    )
+    await agi.start()
+    runner = web.AppRunner(health_app(app.engine))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.http.host, settings.http.port)
+    await site.start()
+    log.info("service.started", agi=f"{settings.agi.host}:{agi.port}", http=f"{settings.http.host}:{settings.http.port}",
+             database=_safe_url(settings.database.url))
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    try:
+        await stop.wait()
+    finally:
+        log.info("service.stopping")
+        await agi.close()
+        await runner.cleanup()
+        await app.close()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run_classic_agi(script_name: str, config_path: str | None = None) -> int:
+    """One call per process (agi/ scripts over pyst2): the same handlers as the FastAGI server."""
+    from asterisk.agi import AGI
+
+    from callcenter.asterisk.pyst2_channel import Pyst2Channel
+    from callcenter.settings import load_settings
+
+    settings = load_settings(config_path)
+    # stdout belongs to the AGI protocol: logs go to stderr (Asterisk's console), JSON for its log.
+    configure_logging("json", settings.logging.level)
+    channel = Pyst2Channel(AGI())
+
+    async def run() -> int:
+        app = build_app(settings)
+        try:
+            handler = app.handlers.get(channel.header.script or script_name) or app.handlers[script_name]
+            await asyncio.wait_for(handler(channel), settings.agi.handler_timeout_s)
+            return 0
+        except Exception:
+            log.exception("agi.classic_failed", script=script_name)
+            return 1
+        finally:
+            await app.close()
+
+    return asyncio.run(run())

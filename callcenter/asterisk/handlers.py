@@ -1,0 +1,158 @@
+"""The FastAGI entry points: one small function each, in ONE table (`entry_point_table`).
+
+The AGI decides, the dialplan acts: these read the channel, ask the services, set variables and return.
+Every Asterisk string comes from `variables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from callcenter.asterisk import variables as v
+from callcenter.asterisk.channel import AgiChannel, ChannelHungUp
+from callcenter.domain.call import AttemptResult, CallEndReport
+from callcenter.domain.facility import Facility
+from callcenter.domain.routing import KeypadChoiceKind
+from callcenter.services.calls import CallService, IncomingCall, RecordingNames
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+Handler = Callable[[AgiChannel], Awaitable[None]]
+
+_DIALSTATUS: dict[str, AttemptResult] = {
+    v.DialStatus.ANSWER: AttemptResult.ANSWERED,
+    v.DialStatus.BUSY: AttemptResult.BUSY,
+    v.DialStatus.NOANSWER: AttemptResult.NO_ANSWER,
+    v.DialStatus.CANCEL: AttemptResult.CANCELLED,
+    v.DialStatus.CONGESTION: AttemptResult.CONGESTION,
+    v.DialStatus.CHANUNAVAIL: AttemptResult.UNAVAILABLE,
+    v.DialStatus.DONTCALL: AttemptResult.REFUSED,
+    v.DialStatus.TORTURE: AttemptResult.REFUSED,
+    v.DialStatus.INVALIDARGS: AttemptResult.UNAVAILABLE,
+}
+
+
+@dataclass(frozen=True)
+class IvrSettings:
+    welcome: str
+    enter_code: str
+    invalid_code: str
+    voicemail: str
+    dial_template: str
+    code_digits: int
+    code_timeout_ms: int
+    code_attempts: int
+
+
+def incoming_call(channel: AgiChannel) -> IncomingCall:
+    header = channel.header
+    caller = header.callerid if header.callerid != v.UNKNOWN else ""
+    name = header.calleridname if header.calleridname != v.UNKNOWN else ""
+    dnid = header.dnid if header.dnid != v.UNKNOWN else ""
+    return IncomingCall(
+        uniqueid=header.uniqueid,
+        channel=header.channel,
+        caller_number=caller,
+        caller_name=name,
+        # The trunk may deliver the number in the extension rather than in the DNID.
+        dialled_number=dnid or header.extension,
+    )
+
+
+class CallEntryPoints:
+    def __init__(self, calls: CallService, ivr: IvrSettings, clock: Clock) -> None:
+        self._calls = calls
+        self._ivr = ivr
+        self._now = clock
+
+    async def route_call(self, channel: AgiChannel) -> None:
+        incoming = incoming_call(channel)
+        received = await self._calls.receive(incoming, self._now())
+        structlog.contextvars.bind_contextvars(ticket=received.ticket_ref)
+        facility = received.facility
+        try:
+            await channel.answer()
+            # The welcome carries the recording notice: the caller hears it before MixMonitor starts.
+            await channel.stream_file(self._ivr.welcome)
+            if facility is None:
+                facility = await self._ask_facility(channel)
+        except ChannelHungUp:
+            # Caller left during the prompts. The call and ticket are already saved; call_ended will say
+            # it was abandoned. We still route, so the facility is known on the ticket.
+            log.info("call.hangup_in_ivr", call_id=received.call_id)
+            return
+        route = await self._calls.route(received.call_id, incoming.uniqueid, facility, self._now())
+        # Persisted above; only now does Asterisk hear of the route. The ok marker goes last.
+        await channel.set_variable(v.CALL_ID, route.call_id)
+        await channel.set_variable(v.TICKET_REF, route.ticket_ref)
+        await channel.set_variable(v.FACILITY_CODE, route.facility_code or "")
+        await channel.set_variable(v.RECORDING, route.recording)
+        await channel.set_variable(v.VOICEMAIL_PROMPT, self._ivr.voicemail)
+        for n, target in enumerate(route.targets, 1):
+            await channel.set_variable(v.target(n), self._ivr.dial_template.format(number=target.number))
+            await channel.set_variable(v.ring_timeout(n), str(target.ring_timeout_s))
+            await channel.set_variable(v.tier(n), target.tier.value)
+        await channel.set_variable(v.TARGET_COUNT, str(len(route.targets)))
+        await channel.set_variable(v.ROUTE_OK, v.ROUTE_OK_VALUE)
+
+    async def _ask_facility(self, channel: AgiChannel) -> Facility | None:
+        """Keypad code, with retries; the "don't know" key (and giving up) goes to the Sở Y tế line."""
+        for attempt in range(1, self._ivr.code_attempts + 1):
+            result = await channel.get_data(self._ivr.enter_code, self._ivr.code_timeout_ms, self._ivr.code_digits)
+            choice = await self._calls.interpret_keypad(result.digits)
+            log.info("call.keypad", attempt=attempt, choice=choice.kind.value)
+            if choice.kind is KeypadChoiceKind.FACILITY:
+                return await self._calls.facility_by_keypad(choice.code)
+            if choice.kind is KeypadChoiceKind.DONT_KNOW:
+                return None
+            if attempt < self._ivr.code_attempts:
+                await channel.stream_file(self._ivr.invalid_code)
+        return None
+
+    async def call_ended(self, channel: AgiChannel) -> None:
+        """Runs on the dead channel from the hangup handler: only variable commands work here."""
+        incoming = incoming_call(channel)
+        idx = _int(await channel.get_variable(v.TARGET_INDEX))
+        results: dict[int, AttemptResult] = {}
+        for n in range(1, (idx or 0) + 1):
+            raw = await channel.get_variable(v.result(n))
+            if raw:
+                results[n] = _DIALSTATUS.get(raw, AttemptResult.UNAVAILABLE)
+        status = await channel.get_variable(v.DIALSTATUS)
+        voicemail_file = await channel.get_variable(v.VOICEMAIL_FILE)
+        voicemail_status = await channel.get_variable(v.VOICEMAIL_STATUS)
+        mix = await channel.get_variable(v.MIXMONITOR_FILENAME)
+        recording = await channel.get_variable(v.RECORDING)
+        report = CallEndReport(
+            routed=(await channel.get_variable(v.ROUTE_OK)) == v.ROUTE_OK_VALUE,
+            current_index=idx,
+            results=results,
+            last_status=_DIALSTATUS.get(status, AttemptResult.UNAVAILABLE) if status else None,
+            answered_ms=_int(await channel.get_variable(v.ANSWEREDTIME_MS)),
+            hangup_cause=_int(await channel.get_variable(v.HANGUPCAUSE)),
+            voicemail_file=voicemail_file or None,
+            # Record() says SUCCESS, or HANGUP when the caller hung up to end the message (the usual way).
+            voicemail_recorded=bool(voicemail_file) and voicemail_status in ("SUCCESS", "HANGUP", "DTMF"),
+            duration_s=_int(await channel.get_full_variable(v.CDR_DURATION_EXPR)),
+        )
+        names = RecordingNames(mix=recording if mix else None, voicemail=voicemail_file or None)
+        await self._calls.end(incoming, report, names, self._now())
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def entry_point_table(points: CallEntryPoints) -> dict[str, Handler]:
+    """THE table of FastAGI entry points (a duplicate name would raise in `server.entry_points`)."""
+    from callcenter.asterisk.server import entry_points
+
+    return entry_points([(v.ROUTE_CALL, points.route_call), (v.CALL_ENDED, points.call_ended)])

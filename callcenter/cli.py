@@ -1,0 +1,162 @@
+"""`callcenter` command line: what an operator runs and automates (exit codes: 0 ok, 1 findings, 2 bad input)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callcenter.app import App, _safe_url, build_app, prepare_database, serve, utc_now
+from callcenter.domain.roster import TIER_ORDER, Tier
+from callcenter.logging import configure_logging
+from callcenter.services.facilities import parse_facilities_csv
+from callcenter.settings import Settings, SettingsError, load_settings
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def parse_time(text: str, tz: ZoneInfo) -> datetime:
+    """"2026-11-23 03:00" in the hotline's zone, or ISO 8601 with an offset."""
+    value = datetime.fromisoformat(text.strip().replace("T", " "))
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="callcenter", description="Hotline switchboard service (FastAGI beside Asterisk)")
+    p.add_argument("--config", help="settings file (default: $CALLCENTER_CONFIG or config/callcenter.toml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run the FastAGI server and HTTP endpoint")
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply migrations up to the latest")
+
+    fac = sub.add_parser("facilities", help="the facility registry").add_subparsers(dest="action", required=True)
+    fi = fac.add_parser("import", help="import facilities from CSV (upsert by code; nothing on any error)")
+    fi.add_argument("file", type=Path)
+    fi.add_argument("--dry-run", action="store_true")
+    fl = fac.add_parser("list", help="list facilities and flag hotlines that are not Viettel mobiles")
+    fl.add_argument("--json", action="store_true")
+
+    ros = sub.add_parser("roster", help="the 24/7 duty roster").add_subparsers(dest="action", required=True)
+    ri = ros.add_parser("import", help="replace the roster of the facilities named in a CSV")
+    ri.add_argument("file", type=Path)
+    re_ = ros.add_parser("export", help="write the roster as CSV")
+    re_.add_argument("-o", "--output", type=Path)
+    rs = ros.add_parser("show", help="who is on duty at a time (default: now)")
+    rs.add_argument("--at", help='local time "YYYY-MM-DD HH:MM" or ISO 8601 with offset')
+    rs.add_argument("--facility")
+    rs.add_argument("--json", action="store_true")
+    rg = ros.add_parser("gaps", help="intervals with nobody on duty in the coming days (exit 1 if any)")
+    rg.add_argument("--days", type=int, default=14)
+    rg.add_argument("--from", dest="start", help="start time (default: now)")
+    rg.add_argument("--all-tiers", action="store_true", help="also report backup and leader gaps")
+    rg.add_argument("--json", action="store_true")
+
+    tic = sub.add_parser("tickets", help="complaint tickets").add_subparsers(dest="action", required=True)
+    tl = tic.add_parser("list", help="latest tickets (caller numbers masked unless --show-numbers)")
+    tl.add_argument("--json", action="store_true")
+    tl.add_argument("--status")
+    tl.add_argument("--facility")
+    tl.add_argument("--limit", type=int, default=50)
+    tl.add_argument("--show-numbers", action="store_true", help="show callers' full numbers (for callbacks)")
+
+    calls = sub.add_parser("calls", help="calls").add_subparsers(dest="action", required=True)
+    calls.add_parser("reconcile", help="close calls whose call_ended never arrived")
+
+    sim = sub.add_parser("simulate", help="play Asterisk's side of one call against a running server")
+    sim.add_argument("--host", default=None)
+    sim.add_argument("--port", type=int, default=None)
+    sim.add_argument("--caller", default="0912345678")
+    sim.add_argument("--caller-name", default="Nguyen Van A")
+    sim.add_argument("--dialled", default="19009095")
+    sim.add_argument("--digits", default="", help="keypad digits the caller types at the code prompt")
+    sim.add_argument(
+        "--outcomes",
+        default="answer",
+        help="per target, comma-separated: answer, busy, noanswer, unavailable, congestion, refused; "
+        "targets past the list are not reached",
+    )
+    sim.add_argument("--voicemail", action="store_true", help="the caller leaves a voicemail if nobody answers")
+    sim.add_argument("--hangup-in-ivr", action="store_true", help="the caller hangs up at the code prompt")
+
+    cfg = sub.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
+    cfg.add_parser("show", help="print the effective settings (passwords hidden)")
+    return p
+
+
+async def _with_app(settings: Settings, fn: Callable[[App], Awaitable[int]], *, migrate: bool = True) -> int:
+    app = build_app(settings)
+    try:
+        if migrate:
+            await prepare_database(app, utc_now())
+        return await fn(app)
+    finally:
+        await app.close()
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except (SettingsError, ValueError) as exc:
+        print(f"callcenter: cấu hình không hợp lệ / invalid settings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.logging.format if settings.environment == "development" else "json",
+                      settings.logging.level)
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from callcenter import cli_commands as c
+
+    tz = settings.tz
+    match args.command, getattr(args, "action", None):
+        case "serve", _:
+            await serve(settings)
+            return EXIT_OK
+        case "db", "upgrade":
+            return await _with_app(settings, c.db_upgrade)
+        case "facilities", "import":
+            parsed = parse_facilities_csv(args.file.read_text(encoding="utf-8-sig"))
+            return await _with_app(settings, lambda app: c.facilities_import(app, parsed, args.dry_run))
+        case "facilities", "list":
+            return await _with_app(settings, lambda app: c.facilities_list(app, args.json))
+        case "roster", "import":
+            return await _with_app(settings, lambda app: c.roster_import(app, args.file.read_bytes()))
+        case "roster", "export":
+            return await _with_app(settings, lambda app: c.roster_export(app, args.output))
+        case "roster", "show":
+            at = parse_time(args.at, tz) if args.at else utc_now()
+            return await _with_app(settings, lambda app: c.roster_show(app, at, args.facility, args.json))
+        case "roster", "gaps":
+            start = parse_time(args.start, tz) if args.start else utc_now()
+            tiers = TIER_ORDER if args.all_tiers else (Tier.DUTY_OFFICER,)
+            return await _with_app(settings, lambda app: c.roster_gaps(app, start, args.days, tiers, args.json))
+        case "tickets", "list":
+            return await _with_app(settings, lambda app: c.tickets_list(app, args))
+        case "calls", "reconcile":
+            return await _with_app(settings, c.calls_reconcile)
+        case "simulate", _:
+            return await c.simulate(settings, args)
+        case "config", "show":
+            shown = settings.model_dump(mode="json")
+            shown["database"]["url"] = _safe_url(settings.database.url)
+            _print_json(shown)
+            return EXIT_OK
+    return EXIT_USAGE
+
+
+

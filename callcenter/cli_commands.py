@@ -1,0 +1,198 @@
+"""The bodies of the CLI commands: each takes the wired App, prints, and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from callcenter.app import App, utc_now
+from callcenter.domain.phone import mask
+from callcenter.domain.roster import Tier
+from callcenter.services.facilities import FacilityImport
+from callcenter.settings import Settings
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+async def db_upgrade(app: App) -> int:
+    print("cơ sở dữ liệu đã được cập nhật / database is up to date")
+    return EXIT_OK
+
+
+async def facilities_import(app: App, parsed: FacilityImport, dry_run: bool) -> int:
+    if parsed.errors:
+        for e in parsed.errors:
+            print(f"dòng {e.row}, cột {e.field}: {e.reason}", file=sys.stderr)
+        print(f"không nhập gì: {len(parsed.errors)} lỗi / nothing imported", file=sys.stderr)
+        return EXIT_USAGE
+    for f in parsed.facilities:
+        if f.hotline_flagged:
+            print(f"cảnh báo: {f.code} dùng số {f.hotline} không phải di động Viettel ({f.hotline_kind.value})")
+    if dry_run:
+        print(f"kiểm tra xong: {len(parsed.facilities)} cơ sở hợp lệ / valid")
+        return EXIT_OK
+    created, updated = await app.facilities.import_facilities(parsed.facilities, utc_now())
+    print(f"đã nhập {created} cơ sở mới, cập nhật {updated} / created {created}, updated {updated}")
+    return EXIT_OK
+
+
+async def facilities_list(app: App, as_json: bool) -> int:
+    facilities = await app.facilities.list()
+    rows = [
+        {
+            "code": f.code,
+            "keypad_code": f.keypad_code,
+            "name": f.name,
+            "kind": f.kind.value,
+            "province": f.province,
+            "hotline": f.hotline,
+            "hotline_kind": f.hotline_kind.value,
+            "not_viettel": f.hotline_flagged,
+        }
+        for f in facilities
+    ]
+    if as_json:
+        _json(rows)
+        return EXIT_OK
+    for r in rows:
+        flag = "  ⚠ không phải Viettel" if r["not_viettel"] else ""
+        print(f"{r['code']:<12} {r['keypad_code']:<6} {r['hotline']:<12} {r['name']}{flag}")
+    return EXIT_OK
+
+
+async def roster_import(app: App, data: bytes) -> int:
+    errors = await app.roster.import_csv(data, utc_now())
+    for e in errors:
+        print(f"dòng {e.row}, cột {e.field}: {e.reason}", file=sys.stderr)
+    if errors:
+        print(f"không nhập gì: {len(errors)} lỗi / nothing imported", file=sys.stderr)
+        return EXIT_USAGE
+    print("đã nhập lịch trực / roster imported")
+    return EXIT_OK
+
+
+async def roster_export(app: App, output: Path | None) -> int:
+    text = await app.roster.export_csv()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    return EXIT_OK
+
+
+async def roster_show(app: App, at: datetime, facility: str | None, as_json: bool) -> int:
+    tz = app.settings.tz
+    duty = await app.roster.on_duty_at(at, facility)
+    if facility is not None and facility not in duty:
+        print(f"không có cơ sở {facility} / unknown facility", file=sys.stderr)
+        return EXIT_USAGE
+    rows = {
+        code: {
+            tier.value: {
+                "name": a.officer.name,
+                "phone": a.officer.phone,
+                "from": a.start.astimezone(tz).isoformat(),
+                "to": a.end.astimezone(tz).isoformat(),
+                "source": a.source,
+            }
+            for tier, a in tiers.items()
+        }
+        for code, tiers in duty.items()
+    }
+    if as_json:
+        _json({"at": at.astimezone(tz).isoformat(), "facilities": rows})
+        return EXIT_OK
+    print(f"Lịch trực lúc {at.astimezone(tz):%d/%m/%Y %H:%M} ({tz.key})")
+    missing = 0
+    for code, tiers in rows.items():
+        print(code)
+        for tier in Tier:
+            a = tiers.get(tier.value)
+            if a is None:
+                missing += tier is Tier.DUTY_OFFICER
+                print(f"  {tier.value:<13} — KHÔNG CÓ NGƯỜI TRỰC —")
+            else:
+                print(f"  {tier.value:<13} {a['name']} ({a['phone']}) đến {a['to'][:16].replace('T', ' ')}")
+    return EXIT_FINDINGS if missing else EXIT_OK
+
+
+async def roster_gaps(app: App, start: datetime, days: int, tiers: tuple[Tier, ...], as_json: bool) -> int:
+    tz = app.settings.tz
+    gaps = await app.roster.gaps(start, days, tiers)
+    if as_json:
+        _json([{"facility": g.facility_code, "tier": g.tier.value, "from": g.start.isoformat(),
+                "to": g.end.isoformat()} for g in gaps])
+    elif not gaps:
+        print(f"không có khoảng trống trong {days} ngày tới / no gaps in the next {days} days")
+    else:
+        for g in gaps:
+            print(f"{g.facility_code:<12} {g.tier.value:<13} {g.start.astimezone(tz):%d/%m/%Y %H:%M} → "
+                  f"{g.end.astimezone(tz):%d/%m/%Y %H:%M}  ({(g.end - g.start).total_seconds() / 3600:.1f} h)")
+    return EXIT_FINDINGS if gaps else EXIT_OK
+
+
+async def tickets_list(app: App, args: argparse.Namespace) -> int:
+    from callcenter.services.tickets import TicketQueries
+
+    tickets = await TicketQueries(app.uow).latest(status=args.status, facility_code=args.facility, limit=args.limit)
+    tz = app.settings.tz
+    rows = [
+        {
+            "ref": t.ref,
+            "created_at": t.created_at.astimezone(tz).isoformat(),
+            "facility": t.facility_code,
+            "status": t.status,
+            "caller": t.caller_number if args.show_numbers else mask(t.caller_number),
+            "call_state": t.call_state,
+            "answered_tier": t.answered_tier,
+            "needs_callback": t.needs_callback,
+            "recordings": list(t.recordings),
+        }
+        for t in tickets
+    ]
+    if args.json:
+        _json(rows)
+        return EXIT_OK
+    for r in rows:
+        cb = " GỌI LẠI" if r["needs_callback"] else ""
+        print(f"{r['ref']:<20} {r['created_at'][:16]} {r['facility'] or '-':<10} {r['status']:<14} "
+              f"{r['call_state'] or '-':<10} {r['caller']}{cb}")
+    return EXIT_OK
+
+
+async def calls_reconcile(app: App) -> int:
+    closed = await app.calls.reconcile(utc_now())
+    print(f"đã đóng {closed} cuộc gọi treo / closed {closed} stale calls")
+    return EXIT_OK
+
+
+async def simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from callcenter.asterisk.simulate import SimulatedCall, run_simulated_call
+
+    call = SimulatedCall(
+        caller=args.caller,
+        caller_name=args.caller_name,
+        dialled=args.dialled,
+        digits=args.digits,
+        outcomes=tuple(o.strip() for o in args.outcomes.split(",") if o.strip()),
+        voicemail=args.voicemail,
+        hangup_in_ivr=args.hangup_in_ivr,
+    )
+    host = args.host or ("127.0.0.1" if settings.agi.host in ("0.0.0.0", "::") else settings.agi.host)
+    port = args.port or settings.agi.port
+    try:
+        summary = await run_simulated_call(host, port, call)
+    except OSError as exc:
+        print(f"không kết nối được FastAGI {host}:{port} / cannot connect: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in summary:
+        print(line)
+    return EXIT_OK

@@ -1,0 +1,304 @@
+"""Use-cases of a hotline call: receive it, route it, end it, and close the ones that never ended.
+
+Each method is one transaction, committed before it returns: Asterisk is told nothing about a call
+that is not on disk yet.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from callcenter.domain import phone
+from callcenter.domain.call import CallEndReport, CallOutcome, CallState, conclude
+from callcenter.domain.facility import Facility
+from callcenter.domain.routing import KeypadChoice, Target, TargetTier, build_chain, interpret_keypad
+from callcenter.domain.schedule import on_duty
+from callcenter.domain.ticket import Priority
+from callcenter.services.holidays_vn import vietnam_holidays
+from callcenter.services.ports import CallRecord, NewCall, UnitOfWork, UnitOfWorkFactory
+
+log = structlog.get_logger(__name__)
+
+_SAFE_NAME = re.compile(r"[^0-9A-Za-z._-]")
+
+
+@dataclass(frozen=True)
+class IncomingCall:
+    uniqueid: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    dialled_number: str
+
+
+@dataclass(frozen=True)
+class ReceivedCall:
+    call_id: str
+    ticket_ref: str
+    facility: Facility | None  # known from the dialled number; None: ask the caller for a code
+
+
+@dataclass(frozen=True)
+class Route:
+    call_id: str
+    ticket_ref: str
+    facility_code: str | None
+    targets: tuple[Target, ...]
+    recording: str
+
+
+@dataclass(frozen=True)
+class RecordingNames:
+    mix: str | None  # base name of the MixMonitor files, when recording ran
+    voicemail: str | None
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    tz: ZoneInfo
+    ring_timeouts: Mapping[TargetTier, int]
+    switchboard_numbers: frozenset[str]
+    authority_line: str
+    dont_know_key: str
+    stale_after: timedelta
+
+
+def recording_name(uniqueid: str) -> str:
+    """Base name of a call's recordings; built from Asterisk's uniqueid, never from free text."""
+    return "hotline-" + _SAFE_NAME.sub("_", uniqueid)[:64]
+
+
+class CallService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        policy: CallPolicy,
+        holidays: Callable[[int, int], Collection[date]] = vietnam_holidays,
+    ) -> None:
+        self._uow = uow
+        self._policy = policy
+        self._holidays = holidays
+
+    async def receive(self, incoming: IncomingCall, now: datetime) -> ReceivedCall:
+        """Create the call and its ticket at the first second; find the facility by dialled number."""
+        dialled = phone.normalise(incoming.dialled_number)
+        async with self._uow() as uow:
+            existing = await uow.calls.by_uniqueid(incoming.uniqueid)
+            if existing is not None and existing.ticket_ref is not None:
+                # route_call ran again for the same channel (a dialplan loop): keep the one ticket.
+                facility = (
+                    await uow.facilities.by_code(existing.facility_code) if existing.facility_code else None
+                )
+                return ReceivedCall(existing.id, existing.ticket_ref, facility)
+            facility = None
+            if dialled and dialled not in self._policy.switchboard_numbers:
+                facility = await uow.facilities.by_hotline(dialled)
+            call_id = str(uuid.uuid4())
+            await uow.calls.add(
+                NewCall(
+                    id=call_id,
+                    uniqueid=incoming.uniqueid,
+                    channel=incoming.channel,
+                    caller_number=incoming.caller_number,
+                    caller_name=incoming.caller_name,
+                    dialled_number=dialled,
+                    started_at=now,
+                )
+            )
+            if facility is not None:
+                await uow.calls.set_facility(call_id, facility.code)
+            ticket_id, ref = await uow.tickets.open_for_call(
+                call_id,
+                incoming.caller_number,
+                incoming.caller_name,
+                facility.code if facility else None,
+                now,
+            )
+            await uow.tickets.add_event(
+                ticket_id,
+                "received",
+                {"dialled": dialled, "facility": facility.code if facility else None},
+                now,
+            )
+            await uow.commit()
+        log.info(
+            "call.received",
+            call_id=call_id,
+            ticket=ref,
+            caller=phone.mask(incoming.caller_number),
+            facility=facility.code if facility else None,
+        )
+        return ReceivedCall(call_id, ref, facility)
+
+    async def interpret_keypad(self, digits: str) -> KeypadChoice:
+        async with self._uow() as uow:
+            codes = await uow.facilities.keypad_codes()
+        return interpret_keypad(digits, dont_know_key=self._policy.dont_know_key, known_codes=codes)
+
+    async def facility_by_keypad(self, code: str) -> Facility | None:
+        async with self._uow() as uow:
+            return await uow.facilities.by_keypad(code)
+
+    async def route(self, call_id: str, uniqueid: str, facility: Facility | None, now: datetime) -> Route:
+        """The chain of people to ring at `now`, persisted before Asterisk hears of it."""
+        async with self._uow() as uow:
+            if facility is not None:
+                year = now.astimezone(self._policy.tz).year
+                duty = on_duty(
+                    await uow.roster.rotations(facility.code),
+                    await uow.roster.overrides(
+                        facility.code, now - timedelta(days=1), now + timedelta(days=1)
+                    ),
+                    now,
+                    tz=self._policy.tz,
+                    holidays=self._holidays(year - 1, year + 1),
+                )
+                authority = facility.authority_line or self._policy.authority_line
+            else:
+                duty, authority = {}, self._policy.authority_line
+            targets = build_chain(duty, authority, self._policy.ring_timeouts)
+            recording = recording_name(uniqueid)
+            await uow.calls.set_facility(call_id, facility.code if facility else None)
+            await uow.calls.set_routed(call_id, targets, recording, now)
+            call = await uow.calls.by_uniqueid(uniqueid)
+            assert call is not None and call.ticket_id is not None and call.ticket_ref is not None
+            await uow.tickets.set_facility(call.ticket_id, facility.code if facility else None, now)
+            await uow.tickets.add_event(
+                call.ticket_id,
+                "routed",
+                {"facility": facility.code if facility else None, "chain": [t.tier.value for t in targets]},
+                now,
+            )
+            await uow.commit()
+        if facility is not None and not any(t.tier is TargetTier.DUTY_OFFICER for t in targets):
+            log.warning("call.roster_gap", call_id=call_id, facility=facility.code)
+        log.info(
+            "call.routed",
+            call_id=call_id,
+            facility=facility.code if facility else None,
+            chain=[t.tier.value for t in targets],
+        )
+        return Route(call_id, call.ticket_ref, facility.code if facility else None, targets, recording)
+
+    async def end(
+        self, incoming: IncomingCall, report: CallEndReport, recordings: RecordingNames, now: datetime
+    ) -> CallOutcome | None:
+        """Record how the call ended on the call and its ticket; None if it had already ended."""
+        async with self._uow() as uow:
+            call = await uow.calls.by_uniqueid(incoming.uniqueid)
+            if call is None:
+                # route_call never persisted this call (the service or its database was down, or the
+                # dialplan fell back): the complaint must still exist, so create it now.
+                call = await self._create_late(uow, incoming, now)
+            if call.state not in (CallState.RECEIVED, CallState.ROUTED, CallState.UNKNOWN):
+                log.info("call.end_duplicate", call_id=call.id, state=call.state.value)
+                return None
+            outcome = conclude(call.targets, report)
+            await uow.calls.set_ended(
+                call.id,
+                outcome.state,
+                outcome.attempts,
+                outcome.answered_index,
+                outcome.talk_ms,
+                report.duration_s,
+                report.hangup_cause,
+                "",
+                now,
+            )
+            if recordings.mix:
+                for kind, suffix in (("mix", ""), ("caller", "-rx"), ("officer", "-tx")):
+                    await uow.calls.add_recording(call.id, kind, f"{recordings.mix}{suffix}.wav", now)
+            if outcome.voicemail_file:
+                await uow.calls.add_recording(call.id, "voicemail", f"{outcome.voicemail_file}.wav", now)
+            assert call.ticket_id is not None
+            await uow.tickets.after_call(
+                call.ticket_id,
+                needs_callback=outcome.needs_callback,
+                priority=Priority.NORMAL.value,
+                now=now,
+            )
+            await uow.tickets.add_event(
+                call.ticket_id,
+                "call_ended",
+                {
+                    "state": outcome.state.value,
+                    "answered_index": outcome.answered_index,
+                    "attempts": [[a.index, a.tier.value, a.result.value] for a in outcome.attempts],
+                    "talk_ms": outcome.talk_ms,
+                    "voicemail": outcome.voicemail_file,
+                },
+                now,
+            )
+            await uow.commit()
+        log.info(
+            "call.ended",
+            call_id=call.id,
+            state=outcome.state.value,
+            answered_index=outcome.answered_index,
+            needs_callback=outcome.needs_callback,
+        )
+        return outcome
+
+    async def _create_late(self, u: UnitOfWork, incoming: IncomingCall, now: datetime) -> CallRecord:
+        dialled = phone.normalise(incoming.dialled_number)
+        facility = None
+        if dialled and dialled not in self._policy.switchboard_numbers:
+            facility = await u.facilities.by_hotline(dialled)
+        call_id = str(uuid.uuid4())
+        await u.calls.add(
+            NewCall(
+                call_id,
+                incoming.uniqueid,
+                incoming.channel,
+                incoming.caller_number,
+                incoming.caller_name,
+                dialled,
+                now,
+            )
+        )
+        if facility is not None:
+            await u.calls.set_facility(call_id, facility.code)
+        ticket_id, ref = await u.tickets.open_for_call(
+            call_id, incoming.caller_number, incoming.caller_name, facility.code if facility else None, now
+        )
+        await u.tickets.add_event(
+            ticket_id, "received_late", {"reason": "route_call did not record the call"}, now
+        )
+        log.warning("call.created_at_end", call_id=call_id, ticket=ref)
+        created = await u.calls.by_uniqueid(incoming.uniqueid)
+        assert created is not None
+        return created
+
+    async def reconcile(self, now: datetime) -> int:
+        """Close calls whose call_ended never came (the service was down when they hung up)."""
+        closed = 0
+        async with self._uow() as uow:
+            for call in await uow.calls.open_started_before(now - self._policy.stale_after):
+                await uow.calls.set_ended(
+                    call.id,
+                    CallState.UNKNOWN,
+                    (),
+                    None,
+                    None,
+                    None,
+                    None,
+                    "call_ended never arrived; closed at start-up",
+                    now,
+                )
+                if call.ticket_id is not None:
+                    await uow.tickets.after_call(
+                        call.ticket_id, needs_callback=True, priority=Priority.NORMAL.value, now=now
+                    )
+                    await uow.tickets.add_event(call.ticket_id, "reconciled", {"state": "unknown"}, now)
+                closed += 1
+            await uow.commit()
+        if closed:
+            log.warning("calls.reconciled", count=closed)
+        return closed

@@ -1,0 +1,163 @@
+"""One typed settings object, loaded once from `config/callcenter.toml` plus environment overrides.
+
+Precedence (highest first): environment variables `CALLCENTER_<SECTION>__<KEY>` (e.g.
+`CALLCENTER_DATABASE__URL`), then the TOML file given by `--config` / `CALLCENTER_CONFIG`, then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG = Path("config/callcenter.toml")
+
+
+class DatabaseSettings(BaseModel):
+    # SQLite is the embedded default; "postgresql+asyncpg://..." for larger installs.
+    url: str = "sqlite+aiosqlite:///var/callcenter.db"
+    echo: bool = False
+    busy_timeout_ms: int = Field(default=5000, ge=0)
+    pool_size: int = Field(default=10, ge=1)
+
+
+class AgiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=4573, ge=0, le=65535)
+    max_sessions: int = Field(default=200, ge=1)
+    header_timeout_s: float = Field(default=5.0, gt=0)
+    command_timeout_s: float = Field(default=60.0, gt=0)
+    handler_timeout_s: float = Field(default=120.0, gt=0)
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class RecordingsSettings(BaseModel):
+    dir: Path = Path("recordings")
+
+
+class RingTimeouts(BaseModel):
+    """Seconds each tier rings before the next is tried."""
+
+    duty_officer: int = Field(default=25, ge=5, le=120)
+    backup: int = Field(default=20, ge=5, le=120)
+    leader: int = Field(default=20, ge=5, le=120)
+    authority: int = Field(default=30, ge=5, le=120)
+
+
+class RoutingSettings(BaseModel):
+    # Dial string for a phone number through the trunk; "{number}" is the national number.
+    dial_template: str = "PJSIP/{number}@hotline-trunk"
+    # Numbers that mean "the switchboard" rather than one facility: the caller is asked for a code.
+    switchboard_numbers: list[str] = Field(default_factory=lambda: ["19009095"])
+    # The provincial Health Department (Sở Y tế) line: for "don't know" callers and as the last tier.
+    authority_line: str = "02373852516"
+    # Fixed duty number the dialplan falls back to when the service gives no route (documentation only:
+    # the dialplan's HOTLINE_FALLBACK_DIAL global is what Asterisk uses).
+    fallback_number: str = "0961000000"
+    keypad_code_digits: int = Field(default=4, ge=1, le=8)
+    keypad_timeout_ms: int = Field(default=5000, ge=1000)
+    keypad_attempts: int = Field(default=3, ge=1, le=5)
+    dont_know_key: str = "0"
+    # A call still open this long after it started is closed by the start-up reconciliation.
+    stale_call_after_s: int = Field(default=4 * 3600, ge=60)
+
+
+class PromptSettings(BaseModel):
+    """Names of the sound files (without extension) in Asterisk's sounds/<language>/ directory."""
+
+    welcome: str = "hotline-welcome"
+    enter_code: str = "hotline-enter-code"
+    invalid_code: str = "hotline-invalid-code"
+    connecting: str = "hotline-connecting"
+    voicemail: str = "hotline-voicemail"
+
+
+class LoggingSettings(BaseModel):
+    format: Literal["console", "json"] = "console"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CALLCENTER_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    environment: Literal["development", "production"] = "development"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    load_sample_data: bool = False
+    # facilities.csv and roster.csv loaded into an empty database when load_sample_data is true.
+    sample_dir: Path = Path("config/sample")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    agi: AgiSettings = Field(default_factory=AgiSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    recordings: RecordingsSettings = Field(default_factory=RecordingsSettings)
+    ring_timeouts: RingTimeouts = Field(default_factory=RingTimeouts)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    prompts: PromptSettings = Field(default_factory=PromptSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises on an unknown zone, with its own clear message
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file: init kwargs carry the TOML values (see load_settings).
+        return (env_settings, init_settings)
+
+
+class SettingsError(Exception):
+    """The configuration file is missing or malformed."""
+
+
+def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read the TOML file (explicit path, else $CALLCENTER_CONFIG, else config/callcenter.toml if present)."""
+    path: Path | None
+    if config_path is not None:
+        path = Path(config_path)
+        if not path.is_file():
+            raise SettingsError(f"config file not found: {path}")
+    elif os.environ.get("CALLCENTER_CONFIG"):
+        path = Path(os.environ["CALLCENTER_CONFIG"])
+        if not path.is_file():
+            raise SettingsError(f"CALLCENTER_CONFIG points to a missing file: {path}")
+    else:
+        path = DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: {exc}") from exc
+    _deep_merge(values, overrides)
+    return Settings(**values)
+
+
+def _deep_merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value

@@ -1,0 +1,168 @@
+"""SQLAlchemy 2 typed models. Schema changes go through alembic migrations (storage/migrations)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC out; stored as naive UTC so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class FacilityRow(Base):
+    __tablename__ = "facilities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    keypad_code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    province: Mapped[str] = mapped_column(String(100))
+    hotline: Mapped[str] = mapped_column(String(16), index=True)
+    authority_line: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RotationRow(Base):
+    __tablename__ = "rotations"
+    __table_args__ = (UniqueConstraint("facility_code", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_code: Mapped[str] = mapped_column(ForeignKey("facilities.code", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    tier: Mapped[str] = mapped_column(String(16))
+    recurrence: Mapped[str] = mapped_column(String(16))
+    handoff: Mapped[str] = mapped_column(String(5))  # HH:MM local
+    start_date: Mapped[str] = mapped_column(String(10))  # ISO date
+    end_date: Mapped[str | None] = mapped_column(String(10))
+    day_kinds: Mapped[str] = mapped_column(String(64))  # "workday;weekend;holiday"
+    officers: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+
+
+class OverrideRow(Base):
+    __tablename__ = "overrides"
+    __table_args__ = (Index("ix_overrides_facility_span", "facility_code", "starts_at", "ends_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_code: Mapped[str] = mapped_column(ForeignKey("facilities.code", ondelete="CASCADE"))
+    tier: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    officer_name: Mapped[str] = mapped_column(String(200))
+    officer_phone: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(200), default="")
+    caller_number: Mapped[str] = mapped_column(String(32), default="")
+    caller_name: Mapped[str] = mapped_column(String(200), default="")
+    dialled_number: Mapped[str] = mapped_column(String(32), default="")
+    facility_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    routed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    recording: Mapped[str | None] = mapped_column(String(200))
+    answered_index: Mapped[int | None]
+    answered_tier: Mapped[str | None] = mapped_column(String(16))
+    talk_ms: Mapped[int | None]
+    duration_s: Mapped[int | None]
+    hangup_cause: Mapped[int | None]
+    end_detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CallAttemptRow(Base):
+    __tablename__ = "call_attempts"
+    __table_args__ = (UniqueConstraint("call_id", "idx"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    idx: Mapped[int]
+    tier: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(32))
+    officer_name: Mapped[str] = mapped_column(String(200), default="")
+    ring_timeout_s: Mapped[int]
+    result: Mapped[str | None] = mapped_column(String(16))
+
+
+class RecordingRow(Base):
+    __tablename__ = "recordings"
+    __table_args__ = (UniqueConstraint("call_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # mix | caller | officer | voicemail
+    file_name: Mapped[str] = mapped_column(String(255))  # relative to the recordings directory
+    created_at: Mapped[datetime]
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(32), unique=True)
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id"), unique=True)
+    facility_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    needs_callback: Mapped[bool] = mapped_column(Boolean, default=False)
+    caller_number: Mapped[str] = mapped_column(String(32), default="")
+    caller_name: Mapped[str] = mapped_column(String(200), default="")
+    category_suggested: Mapped[str | None] = mapped_column(String(32))
+    category_confirmed: Mapped[str | None] = mapped_column(String(32))
+    outside_jurisdiction: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+
+class TicketEventRow(Base):
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,410 @@
+"""Repositories: build the queries, map rows to domain records. Transactions belong to the services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter.domain.call import Attempt, CallState
+from callcenter.domain.facility import Facility, FacilityKind
+from callcenter.domain.roster import DayKind, Officer, Override, Recurrence, Rotation, Tier
+from callcenter.domain.routing import Target, TargetTier
+from callcenter.domain.ticket import TicketStatus, ticket_reference
+from callcenter.services.ports import CallRecord, NewCall, TicketSummary
+from callcenter.storage.models import (
+    CallAttemptRow,
+    CallRow,
+    FacilityRow,
+    OverrideRow,
+    RecordingRow,
+    RotationRow,
+    TicketEventRow,
+    TicketRow,
+)
+
+
+def _facility(row: FacilityRow) -> Facility:
+    return Facility(
+        code=row.code,
+        keypad_code=row.keypad_code,
+        name=row.name,
+        kind=FacilityKind(row.kind),
+        province=row.province,
+        hotline=row.hotline,
+        authority_line=row.authority_line,
+    )
+
+
+class SqlFacilityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def _one(self, **where: str) -> Facility | None:
+        row = (await self._s.execute(select(FacilityRow).filter_by(**where))).scalars().first()
+        return _facility(row) if row else None
+
+    async def by_hotline(self, number: str) -> Facility | None:
+        return await self._one(hotline=number)
+
+    async def by_keypad(self, code: str) -> Facility | None:
+        return await self._one(keypad_code=code)
+
+    async def by_code(self, code: str) -> Facility | None:
+        return await self._one(code=code)
+
+    async def keypad_codes(self) -> frozenset[str]:
+        return frozenset((await self._s.execute(select(FacilityRow.keypad_code))).scalars())
+
+    async def all(self) -> list[Facility]:
+        rows = (await self._s.execute(select(FacilityRow).order_by(FacilityRow.code))).scalars()
+        return [_facility(r) for r in rows]
+
+    async def upsert(self, facility: Facility, now: datetime) -> bool:
+        row = (await self._s.execute(select(FacilityRow).filter_by(code=facility.code))).scalars().first()
+        values = {
+            "keypad_code": facility.keypad_code,
+            "name": facility.name,
+            "kind": facility.kind.value,
+            "province": facility.province,
+            "hotline": facility.hotline,
+            "authority_line": facility.authority_line,
+            "updated_at": now,
+        }
+        if row is None:
+            self._s.add(FacilityRow(code=facility.code, created_at=now, **values))
+            await self._s.flush()
+            return True
+        for key, value in values.items():
+            setattr(row, key, value)
+        await self._s.flush()
+        return False
+
+
+def _rotation(row: RotationRow) -> Rotation:
+    return Rotation(
+        name=row.name,
+        facility_code=row.facility_code,
+        tier=Tier(row.tier),
+        recurrence=Recurrence(row.recurrence),
+        handoff=time.fromisoformat(row.handoff),
+        start=date.fromisoformat(row.start_date),
+        officers=tuple(Officer(o["name"], o["phone"]) for o in row.officers),
+        day_kinds=frozenset(DayKind(k) for k in row.day_kinds.split(";") if k),
+        end=date.fromisoformat(row.end_date) if row.end_date else None,
+    )
+
+
+def _override(row: OverrideRow) -> Override:
+    return Override(
+        facility_code=row.facility_code,
+        tier=Tier(row.tier),
+        start=row.starts_at,
+        end=row.ends_at,
+        officer=Officer(row.officer_name, row.officer_phone),
+        seq=row.id,
+        reason=row.reason,
+    )
+
+
+class SqlRosterRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def rotations(self, facility_code: str | None = None) -> list[Rotation]:
+        query = select(RotationRow).order_by(RotationRow.facility_code, RotationRow.name)
+        if facility_code is not None:
+            query = query.where(RotationRow.facility_code == facility_code)
+        return [_rotation(r) for r in (await self._s.execute(query)).scalars()]
+
+    async def overrides(
+        self, facility_code: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Override]:
+        query = select(OverrideRow).order_by(OverrideRow.id)
+        if facility_code is not None:
+            query = query.where(OverrideRow.facility_code == facility_code)
+        if end is not None:
+            query = query.where(OverrideRow.starts_at < end)
+        if start is not None:
+            query = query.where(OverrideRow.ends_at > start)
+        return [_override(r) for r in (await self._s.execute(query)).scalars()]
+
+    async def replace(
+        self,
+        facility_codes: Sequence[str],
+        rotations: Sequence[Rotation],
+        overrides: Sequence[Override],
+        now: datetime,
+    ) -> None:
+        codes = list(facility_codes)
+        await self._s.execute(delete(RotationRow).where(RotationRow.facility_code.in_(codes)))
+        await self._s.execute(delete(OverrideRow).where(OverrideRow.facility_code.in_(codes)))
+        for r in rotations:
+            self._s.add(
+                RotationRow(
+                    facility_code=r.facility_code,
+                    name=r.name,
+                    tier=r.tier.value,
+                    recurrence=r.recurrence.value,
+                    handoff=r.handoff.strftime("%H:%M"),
+                    start_date=r.start.isoformat(),
+                    end_date=r.end.isoformat() if r.end else None,
+                    day_kinds=";".join(sorted(k.value for k in r.day_kinds)),
+                    officers=[{"name": o.name, "phone": o.phone} for o in r.officers],
+                )
+            )
+        for o in sorted(overrides, key=lambda o: o.seq):
+            self._s.add(
+                OverrideRow(
+                    facility_code=o.facility_code,
+                    tier=o.tier.value,
+                    starts_at=o.start,
+                    ends_at=o.end,
+                    officer_name=o.officer.name,
+                    officer_phone=o.officer.phone,
+                    reason=o.reason,
+                    created_at=now,
+                )
+            )
+        await self._s.flush()
+
+
+class SqlCallRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, call: NewCall) -> None:
+        self._s.add(
+            CallRow(
+                id=call.id,
+                uniqueid=call.uniqueid,
+                channel=call.channel,
+                caller_number=call.caller_number,
+                caller_name=call.caller_name,
+                dialled_number=call.dialled_number,
+                state=CallState.RECEIVED.value,
+                started_at=call.started_at,
+                end_detail="",
+            )
+        )
+        await self._s.flush()
+
+    async def by_uniqueid(self, uniqueid: str) -> CallRecord | None:
+        row = (await self._s.execute(select(CallRow).filter_by(uniqueid=uniqueid))).scalars().first()
+        return await self._record(row) if row else None
+
+    async def _record(self, row: CallRow) -> CallRecord:
+        attempts = (
+            await self._s.execute(
+                select(CallAttemptRow).where(CallAttemptRow.call_id == row.id).order_by(CallAttemptRow.idx)
+            )
+        ).scalars()
+        ticket = (
+            await self._s.execute(select(TicketRow.id, TicketRow.ref).where(TicketRow.call_id == row.id))
+        ).first()
+        return CallRecord(
+            id=row.id,
+            uniqueid=row.uniqueid,
+            caller_number=row.caller_number,
+            caller_name=row.caller_name,
+            dialled_number=row.dialled_number,
+            facility_code=row.facility_code,
+            state=CallState(row.state),
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            recording=row.recording,
+            targets=tuple(Target(TargetTier(a.tier), a.number, a.ring_timeout_s, a.officer_name) for a in attempts),
+            ticket_id=ticket[0] if ticket else None,
+            ticket_ref=ticket[1] if ticket else None,
+        )
+
+    async def set_facility(self, call_id: str, facility_code: str | None) -> None:
+        await self._s.execute(update(CallRow).where(CallRow.id == call_id).values(facility_code=facility_code))
+
+    async def set_routed(self, call_id: str, targets: Sequence[Target], recording: str, now: datetime) -> None:
+        await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
+        for i, t in enumerate(targets, 1):
+            self._s.add(
+                CallAttemptRow(
+                    call_id=call_id,
+                    idx=i,
+                    tier=t.tier.value,
+                    number=t.number,
+                    officer_name=t.name,
+                    ring_timeout_s=t.ring_timeout_s,
+                )
+            )
+        await self._s.execute(
+            update(CallRow)
+            .where(CallRow.id == call_id)
+            .values(state=CallState.ROUTED.value, routed_at=now, recording=recording)
+        )
+        await self._s.flush()
+
+    async def set_ended(
+        self,
+        call_id: str,
+        state: CallState,
+        attempts: Sequence[Attempt],
+        answered_index: int | None,
+        talk_ms: int | None,
+        duration_s: int | None,
+        hangup_cause: int | None,
+        detail: str,
+        now: datetime,
+    ) -> None:
+        existing = {
+            a.idx: a
+            for a in (await self._s.execute(select(CallAttemptRow).where(CallAttemptRow.call_id == call_id))).scalars()
+        }
+        for a in attempts:
+            row = existing.get(a.index)
+            if row is None:
+                self._s.add(
+                    CallAttemptRow(
+                        call_id=call_id, idx=a.index, tier=a.tier.value, number=a.number,
+                        ring_timeout_s=0, result=a.result.value,
+                    )
+                )
+            else:
+                row.result = a.result.value
+        answered_tier = next((a.tier.value for a in attempts if a.index == answered_index), None)
+        await self._s.execute(
+            update(CallRow)
+            .where(CallRow.id == call_id)
+            .values(
+                state=state.value,
+                ended_at=now,
+                answered_index=answered_index,
+                answered_tier=answered_tier,
+                talk_ms=talk_ms,
+                duration_s=duration_s,
+                hangup_cause=hangup_cause,
+                end_detail=detail,
+            )
+        )
+        await self._s.flush()
+
+    async def add_recording(self, call_id: str, kind: str, file_name: str, now: datetime) -> None:
+        row = (
+            await self._s.execute(select(RecordingRow).filter_by(call_id=call_id, kind=kind))
+        ).scalars().first()
+        if row is None:
+            self._s.add(RecordingRow(call_id=call_id, kind=kind, file_name=file_name, created_at=now))
+        else:
+            row.file_name = file_name
+        await self._s.flush()
+
+    async def open_started_before(self, before: datetime) -> list[CallRecord]:
+        rows = (
+            await self._s.execute(
+                select(CallRow).where(
+                    CallRow.state.in_([CallState.RECEIVED.value, CallState.ROUTED.value]),
+                    CallRow.started_at < before,
+                )
+            )
+        ).scalars()
+        return [await self._record(r) for r in rows]
+
+
+class SqlTicketRepository:
+    def __init__(self, session: AsyncSession, tz_name: str) -> None:
+        self._s = session
+        self._tz_name = tz_name
+
+    async def open_for_call(
+        self, call_id: str, caller_number: str, caller_name: str, facility_code: str | None, now: datetime
+    ) -> tuple[int, str]:
+        from zoneinfo import ZoneInfo
+
+        row = TicketRow(
+            call_id=call_id,
+            facility_code=facility_code,
+            status=TicketStatus.NEW.value,
+            priority="normal",
+            needs_callback=False,
+            caller_number=caller_number,
+            caller_name=caller_name,
+            summary="",
+            created_at=now,
+            updated_at=now,
+        )
+        self._s.add(row)
+        await self._s.flush()
+        row.ref = ticket_reference(now.astimezone(ZoneInfo(self._tz_name)), row.id)
+        await self._s.flush()
+        return row.id, row.ref
+
+    async def set_facility(self, ticket_id: int, facility_code: str | None, now: datetime) -> None:
+        await self._s.execute(
+            update(TicketRow).where(TicketRow.id == ticket_id).values(facility_code=facility_code, updated_at=now)
+        )
+
+    async def after_call(self, ticket_id: int, *, needs_callback: bool, priority: str, now: datetime) -> None:
+        await self._s.execute(
+            update(TicketRow)
+            .where(TicketRow.id == ticket_id)
+            .values(needs_callback=needs_callback, priority=priority, updated_at=now)
+        )
+
+    async def add_event(self, ticket_id: int, kind: str, detail: dict[str, Any], now: datetime) -> None:
+        self._s.add(TicketEventRow(ticket_id=ticket_id, at=now, kind=kind, detail=detail))
+        await self._s.flush()
+
+    async def events(self, ticket_id: int) -> list[tuple[datetime, str, dict[str, Any]]]:
+        rows = (
+            await self._s.execute(
+                select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)
+            )
+        ).scalars()
+        return [(r.at, r.kind, r.detail) for r in rows]
+
+    async def list(
+        self, *, status: str | None = None, facility_code: str | None = None, limit: int = 100
+    ) -> list[TicketSummary]:
+        query = (
+            select(TicketRow, CallRow.state, CallRow.answered_tier)
+            .outerjoin(CallRow, CallRow.id == TicketRow.call_id)
+            .order_by(TicketRow.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(TicketRow.status == status)
+        if facility_code is not None:
+            query = query.where(TicketRow.facility_code == facility_code)
+        rows = (await self._s.execute(query)).all()
+        call_ids = [t.call_id for t, _, _ in rows if t.call_id]
+        recs: dict[str, list[str]] = {}
+        if call_ids:
+            for call_id, kind in (
+                await self._s.execute(
+                    select(RecordingRow.call_id, RecordingRow.kind)
+                    .where(RecordingRow.call_id.in_(call_ids))
+                    .order_by(RecordingRow.id)
+                )
+            ).all():
+                recs.setdefault(call_id, []).append(kind)
+        return [
+            TicketSummary(
+                id=t.id,
+                ref=t.ref or "",
+                call_id=t.call_id,
+                facility_code=t.facility_code,
+                status=t.status,
+                priority=t.priority,
+                needs_callback=t.needs_callback,
+                caller_number=t.caller_number,
+                caller_name=t.caller_name,
+                created_at=t.created_at,
+                call_state=state,
+                answered_tier=tier,
+                recordings=tuple(recs.get(t.call_id or "", ())),
+            )
+            for t, state, tier in rows
+        ]
+
+    async def count(self) -> int:
+        return int((await self._s.execute(select(func.count()).select_from(TicketRow))).scalar_one())
