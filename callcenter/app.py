@@ -21,7 +21,7 @@ from callcenter.services.facilities import FacilityService
 from callcenter.services.roster import RosterService
 from callcenter.settings import Settings
 from callcenter.storage import migrate
-from callcenter.storage.db import create_engine, session_factory
+from callcenter.storage.db import create_engine, is_sqlite, session_factory
 from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
 from callcenter.web.health import health_app
 
@@ -54,7 +54,9 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         pool_size=settings.database.pool_size,
         echo=settings.database.echo,
     )
-    uow = SqlUnitOfWorkFactory(session_factory(engine), settings.timezone)
+    uow = SqlUnitOfWorkFactory(
+        session_factory(engine), settings.timezone, serialize=is_sqlite(settings.database.url)
+    )
     rt = settings.ring_timeouts
     policy = CallPolicy(
         tz=settings.tz,
@@ -99,7 +101,9 @@ async def load_sample_data(app: App, now: datetime) -> None:
     if parsed.errors:
         raise RuntimeError(f"sample facilities are invalid: {parsed.errors}")
     await app.facilities.import_facilities(parsed.facilities, now)
-    errors = await app.roster.import_csv((app.settings.sample_dir / "roster.csv").read_text(encoding="utf-8"), now)
+    errors = await app.roster.import_csv(
+        (app.settings.sample_dir / "roster.csv").read_text(encoding="utf-8"), now
+    )
     if errors:
         raise RuntimeError(f"sample roster is invalid: {errors}")
     log.info("sample_data.loaded")
@@ -123,8 +127,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.http.host, settings.http.port)
     await site.start()
-    log.info("service.started", agi=f"{settings.agi.host}:{agi.port}", http=f"{settings.http.host}:{settings.http.port}",
-             database=_safe_url(settings.database.url))
+    log.info(
+        "service.started",
+        agi=f"{settings.agi.host}:{agi.port}",
+        http=f"{settings.http.host}:{settings.http.port}",
+        database=_safe_url(settings.database.url),
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -22,13 +22,15 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def parse_time(text: str, tz: ZoneInfo) -> datetime:
-    """"2026-11-23 03:00" in the hotline's zone, or ISO 8601 with an offset."""
+    """ "2026-11-23 03:00" in the hotline's zone, or ISO 8601 with an offset."""
     value = datetime.fromisoformat(text.strip().replace("T", " "))
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="callcenter", description="Hotline switchboard service (FastAGI beside Asterisk)")
+    p = argparse.ArgumentParser(
+        prog="callcenter", description="Hotline switchboard service (FastAGI beside Asterisk)"
+    )
     p.add_argument("--config", help="settings file (default: $CALLCENTER_CONFIG or config/callcenter.toml)")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -36,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations up to the latest")
 
-    fac = sub.add_parser("facilities", help="the facility registry").add_subparsers(dest="action", required=True)
+    fac = sub.add_parser("facilities", help="the facility registry").add_subparsers(
+        dest="action", required=True
+    )
     fi = fac.add_parser("import", help="import facilities from CSV (upsert by code; nothing on any error)")
     fi.add_argument("file", type=Path)
     fi.add_argument("--dry-run", action="store_true")
@@ -82,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="per target, comma-separated: answer, busy, noanswer, unavailable, congestion, refused; "
         "targets past the list are not reached",
     )
-    sim.add_argument("--voicemail", action="store_true", help="the caller leaves a voicemail if nobody answers")
+    sim.add_argument(
+        "--voicemail", action="store_true", help="the caller leaves a voicemail if nobody answers"
+    )
     sim.add_argument("--hangup-in-ivr", action="store_true", help="the caller hangs up at the code prompt")
 
     cfg = sub.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
@@ -111,8 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"callcenter: cấu hình không hợp lệ / invalid settings: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.logging.format if settings.environment == "development" else "json",
-                      settings.logging.level)
+    configure_logging(
+        settings.logging.format if settings.environment == "development" else "json", settings.logging.level
+    )
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
@@ -144,7 +151,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "roster", "gaps":
             start = parse_time(args.start, tz) if args.start else utc_now()
             tiers = TIER_ORDER if args.all_tiers else (Tier.DUTY_OFFICER,)
-            return await _with_app(settings, lambda app: c.roster_gaps(app, start, args.days, tiers, args.json))
+            return await _with_app(
+                settings, lambda app: c.roster_gaps(app, start, args.days, tiers, args.json)
+            )
         case "tickets", "list":
             return await _with_app(settings, lambda app: c.tickets_list(app, args))
         case "calls", "reconcile":
@@ -157,6 +166,3 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             _print_json(shown)
             return EXIT_OK
     return EXIT_USAGE
-
-
-

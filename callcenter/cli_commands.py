@@ -35,7 +35,9 @@ async def facilities_import(app: App, parsed: FacilityImport, dry_run: bool) -> 
         return EXIT_USAGE
     for f in parsed.facilities:
         if f.hotline_flagged:
-            print(f"cảnh báo: {f.code} dùng số {f.hotline} không phải di động Viettel ({f.hotline_kind.value})")
+            print(
+                f"cảnh báo: {f.code} dùng số {f.hotline} không phải di động Viettel ({f.hotline_kind.value})"
+            )
     if dry_run:
         print(f"kiểm tra xong: {len(parsed.facilities)} cơ sở hợp lệ / valid")
         return EXIT_OK
@@ -128,21 +130,34 @@ async def roster_gaps(app: App, start: datetime, days: int, tiers: tuple[Tier, .
     tz = app.settings.tz
     gaps = await app.roster.gaps(start, days, tiers)
     if as_json:
-        _json([{"facility": g.facility_code, "tier": g.tier.value, "from": g.start.isoformat(),
-                "to": g.end.isoformat()} for g in gaps])
+        _json(
+            [
+                {
+                    "facility": g.facility_code,
+                    "tier": g.tier.value,
+                    "from": g.start.isoformat(),
+                    "to": g.end.isoformat(),
+                }
+                for g in gaps
+            ]
+        )
     elif not gaps:
         print(f"không có khoảng trống trong {days} ngày tới / no gaps in the next {days} days")
     else:
         for g in gaps:
-            print(f"{g.facility_code:<12} {g.tier.value:<13} {g.start.astimezone(tz):%d/%m/%Y %H:%M} → "
-                  f"{g.end.astimezone(tz):%d/%m/%Y %H:%M}  ({(g.end - g.start).total_seconds() / 3600:.1f} h)")
+            print(
+                f"{g.facility_code:<12} {g.tier.value:<13} {g.start.astimezone(tz):%d/%m/%Y %H:%M} → "
+                f"{g.end.astimezone(tz):%d/%m/%Y %H:%M}  ({(g.end - g.start).total_seconds() / 3600:.1f} h)"
+            )
     return EXIT_FINDINGS if gaps else EXIT_OK
 
 
 async def tickets_list(app: App, args: argparse.Namespace) -> int:
     from callcenter.services.tickets import TicketQueries
 
-    tickets = await TicketQueries(app.uow).latest(status=args.status, facility_code=args.facility, limit=args.limit)
+    tickets = await TicketQueries(app.uow).latest(
+        status=args.status, facility_code=args.facility, limit=args.limit
+    )
     tz = app.settings.tz
     rows = [
         {
@@ -163,8 +178,10 @@ async def tickets_list(app: App, args: argparse.Namespace) -> int:
         return EXIT_OK
     for r in rows:
         cb = " GỌI LẠI" if r["needs_callback"] else ""
-        print(f"{r['ref']:<20} {r['created_at'][:16]} {r['facility'] or '-':<10} {r['status']:<14} "
-              f"{r['call_state'] or '-':<10} {r['caller']}{cb}")
+        print(
+            f"{r['ref']:<20} {r['created_at'][:16]} {r['facility'] or '-':<10} {r['status']:<14} "
+            f"{r['call_state'] or '-':<10} {r['caller']}{cb}"
+        )
     return EXIT_OK
 
 

@@ -86,7 +86,7 @@ class CallEntryPoints:
             # it was abandoned. We still route, so the facility is known on the ticket.
             log.info("call.hangup_in_ivr", call_id=received.call_id)
             return
-        route = await self._calls.route(received.call_id, incoming.uniqueid, facility, self._now())
+        route = await self._calls.route(received, incoming.uniqueid, facility, self._now())
         # Persisted above; only now does Asterisk hear of the route. The ok marker goes last.
         await channel.set_variable(v.CALL_ID, route.call_id)
         await channel.set_variable(v.TICKET_REF, route.ticket_ref)
@@ -103,11 +103,13 @@ class CallEntryPoints:
     async def _ask_facility(self, channel: AgiChannel) -> Facility | None:
         """Keypad code, with retries; the "don't know" key (and giving up) goes to the Sở Y tế line."""
         for attempt in range(1, self._ivr.code_attempts + 1):
-            result = await channel.get_data(self._ivr.enter_code, self._ivr.code_timeout_ms, self._ivr.code_digits)
-            choice = await self._calls.interpret_keypad(result.digits)
+            result = await channel.get_data(
+                self._ivr.enter_code, self._ivr.code_timeout_ms, self._ivr.code_digits
+            )
+            choice, facility = await self._calls.choose_facility(result.digits)
             log.info("call.keypad", attempt=attempt, choice=choice.kind.value)
             if choice.kind is KeypadChoiceKind.FACILITY:
-                return await self._calls.facility_by_keypad(choice.code)
+                return facility
             if choice.kind is KeypadChoiceKind.DONT_KNOW:
                 return None
             if attempt < self._ivr.code_attempts:

@@ -105,7 +105,8 @@ def conclude(targets: Sequence[Target], report: CallEndReport) -> CallOutcome:
         if res is AttemptResult.ANSWERED and report.answered_ms is None:
             results[i] = AttemptResult.REFUSED
     attempts = tuple(
-        Attempt(i, t.tier, t.number, results.get(i, AttemptResult.NOT_TRIED)) for i, t in enumerate(targets, 1)
+        Attempt(i, t.tier, t.number, results.get(i, AttemptResult.NOT_TRIED))
+        for i, t in enumerate(targets, 1)
     )
     answered = [a.index for a in attempts if a.result is AttemptResult.ANSWERED]
     if answered:

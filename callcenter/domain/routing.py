@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,14 +38,14 @@ class KeypadChoice:
     code: str = ""
 
 
-def interpret_keypad(digits: str, *, dont_know_key: str, known_codes: frozenset[str]) -> KeypadChoice:
+def interpret_keypad(digits: str, *, dont_know_key: str, is_known: Callable[[str], bool]) -> KeypadChoice:
     """What the caller's digits mean at the "enter the facility code" prompt."""
     digits = digits.strip()
     if not digits:
         return KeypadChoice(KeypadChoiceKind.NOTHING)
     if digits == dont_know_key:
         return KeypadChoice(KeypadChoiceKind.DONT_KNOW)
-    if digits in known_codes:
+    if is_known(digits):
         return KeypadChoice(KeypadChoiceKind.FACILITY, digits)
     return KeypadChoice(KeypadChoiceKind.INVALID, digits)
 

@@ -22,11 +22,13 @@ from callcenter.domain.routing import KeypadChoice, Target, TargetTier, build_ch
 from callcenter.domain.schedule import on_duty
 from callcenter.domain.ticket import Priority
 from callcenter.services.holidays_vn import vietnam_holidays
-from callcenter.services.ports import CallRecord, NewCall, UnitOfWork, UnitOfWorkFactory
+from callcenter.services.ports import NewCall, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
 _SAFE_NAME = re.compile(r"[^0-9A-Za-z._-]")
+# MixMonitor's three files: the mix, r() = what the caller said, t() = what the caller heard.
+RECORDING_KINDS = (("mix", ""), ("caller", "-rx"), ("officer", "-tx"))
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class IncomingCall:
 @dataclass(frozen=True)
 class ReceivedCall:
     call_id: str
+    ticket_id: int
     ticket_ref: str
     facility: Facility | None  # known from the dialled number; None: ask the caller for a code
 
@@ -88,66 +91,66 @@ class CallService:
 
     async def receive(self, incoming: IncomingCall, now: datetime) -> ReceivedCall:
         """Create the call and its ticket at the first second; find the facility by dialled number."""
-        dialled = phone.normalise(incoming.dialled_number)
         async with self._uow() as uow:
             existing = await uow.calls.by_uniqueid(incoming.uniqueid)
-            if existing is not None and existing.ticket_ref is not None:
+            if existing is not None and existing.ticket_id is not None and existing.ticket_ref is not None:
                 # route_call ran again for the same channel (a dialplan loop): keep the one ticket.
-                facility = (
-                    await uow.facilities.by_code(existing.facility_code) if existing.facility_code else None
-                )
-                return ReceivedCall(existing.id, existing.ticket_ref, facility)
-            facility = None
-            if dialled and dialled not in self._policy.switchboard_numbers:
-                facility = await uow.facilities.by_hotline(dialled)
-            call_id = str(uuid.uuid4())
-            await uow.calls.add(
-                NewCall(
-                    id=call_id,
-                    uniqueid=incoming.uniqueid,
-                    channel=incoming.channel,
-                    caller_number=incoming.caller_number,
-                    caller_name=incoming.caller_name,
-                    dialled_number=dialled,
-                    started_at=now,
-                )
-            )
-            if facility is not None:
-                await uow.calls.set_facility(call_id, facility.code)
-            ticket_id, ref = await uow.tickets.open_for_call(
-                call_id,
-                incoming.caller_number,
-                incoming.caller_name,
-                facility.code if facility else None,
-                now,
-            )
-            await uow.tickets.add_event(
-                ticket_id,
-                "received",
-                {"dialled": dialled, "facility": facility.code if facility else None},
-                now,
-            )
+                code = existing.facility_code
+                facility = await uow.facilities.by_code(code) if code else None
+                return ReceivedCall(existing.id, existing.ticket_id, existing.ticket_ref, facility)
+            received = await self._open(uow, incoming, now, "received")
             await uow.commit()
+        return received
+
+    async def _open(self, uow: UnitOfWork, incoming: IncomingCall, now: datetime, event: str) -> ReceivedCall:
+        """Insert a call and its ticket (not committed): the one place a complaint comes into being."""
+        dialled = phone.normalise(incoming.dialled_number)
+        facility = None
+        if dialled and dialled not in self._policy.switchboard_numbers:
+            facility = await uow.facilities.by_hotline(dialled)
+        code = facility.code if facility else None
+        call_id = str(uuid.uuid4())
+        await uow.calls.add(
+            NewCall(
+                id=call_id,
+                uniqueid=incoming.uniqueid,
+                channel=incoming.channel,
+                caller_number=incoming.caller_number,
+                caller_name=incoming.caller_name,
+                dialled_number=dialled,
+                started_at=now,
+                facility_code=code,
+            )
+        )
+        ticket_id, ref = await uow.tickets.open_for_call(
+            call_id, incoming.caller_number, incoming.caller_name, code, now
+        )
+        await uow.tickets.add_event(ticket_id, event, {"dialled": dialled, "facility": code}, now)
         log.info(
-            "call.received",
+            "call." + event,
             call_id=call_id,
             ticket=ref,
             caller=phone.mask(incoming.caller_number),
-            facility=facility.code if facility else None,
+            facility=code,
         )
-        return ReceivedCall(call_id, ref, facility)
+        return ReceivedCall(call_id, ticket_id, ref, facility)
 
-    async def interpret_keypad(self, digits: str) -> KeypadChoice:
-        async with self._uow() as uow:
-            codes = await uow.facilities.keypad_codes()
-        return interpret_keypad(digits, dont_know_key=self._policy.dont_know_key, known_codes=codes)
+    async def choose_facility(self, digits: str) -> tuple[KeypadChoice, Facility | None]:
+        """The caller's keypad entry: a facility, "don't know", nothing, or a code nobody has."""
+        facility: Facility | None = None
+        if digits.strip() and digits.strip() != self._policy.dont_know_key:
+            async with self._uow() as uow:
+                facility = await uow.facilities.by_keypad(digits.strip())
+        choice = interpret_keypad(
+            digits, dont_know_key=self._policy.dont_know_key, is_known=lambda _: facility is not None
+        )
+        return choice, facility
 
-    async def facility_by_keypad(self, code: str) -> Facility | None:
-        async with self._uow() as uow:
-            return await uow.facilities.by_keypad(code)
-
-    async def route(self, call_id: str, uniqueid: str, facility: Facility | None, now: datetime) -> Route:
+    async def route(
+        self, received: ReceivedCall, uniqueid: str, facility: Facility | None, now: datetime
+    ) -> Route:
         """The chain of people to ring at `now`, persisted before Asterisk hears of it."""
+        call_id = received.call_id
         async with self._uow() as uow:
             if facility is not None:
                 year = now.astimezone(self._policy.tz).year
@@ -165,13 +168,10 @@ class CallService:
                 duty, authority = {}, self._policy.authority_line
             targets = build_chain(duty, authority, self._policy.ring_timeouts)
             recording = recording_name(uniqueid)
-            await uow.calls.set_facility(call_id, facility.code if facility else None)
-            await uow.calls.set_routed(call_id, targets, recording, now)
-            call = await uow.calls.by_uniqueid(uniqueid)
-            assert call is not None and call.ticket_id is not None and call.ticket_ref is not None
-            await uow.tickets.set_facility(call.ticket_id, facility.code if facility else None, now)
+            await uow.calls.set_routed(call_id, facility.code if facility else None, targets, recording, now)
+            await uow.tickets.set_facility(received.ticket_id, facility.code if facility else None, now)
             await uow.tickets.add_event(
-                call.ticket_id,
+                received.ticket_id,
                 "routed",
                 {"facility": facility.code if facility else None, "chain": [t.tier.value for t in targets]},
                 now,
@@ -185,7 +185,7 @@ class CallService:
             facility=facility.code if facility else None,
             chain=[t.tier.value for t in targets],
         )
-        return Route(call_id, call.ticket_ref, facility.code if facility else None, targets, recording)
+        return Route(call_id, received.ticket_ref, facility.code if facility else None, targets, recording)
 
     async def end(
         self, incoming: IncomingCall, report: CallEndReport, recordings: RecordingNames, now: datetime
@@ -196,7 +196,9 @@ class CallService:
             if call is None:
                 # route_call never persisted this call (the service or its database was down, or the
                 # dialplan fell back): the complaint must still exist, so create it now.
-                call = await self._create_late(uow, incoming, now)
+                await self._open(uow, incoming, now, "received_late")
+                call = await uow.calls.by_uniqueid(incoming.uniqueid)
+                assert call is not None
             if call.state not in (CallState.RECEIVED, CallState.ROUTED, CallState.UNKNOWN):
                 log.info("call.end_duplicate", call_id=call.id, state=call.state.value)
                 return None
@@ -212,11 +214,12 @@ class CallService:
                 "",
                 now,
             )
+            files: list[tuple[str, str]] = []
             if recordings.mix:
-                for kind, suffix in (("mix", ""), ("caller", "-rx"), ("officer", "-tx")):
-                    await uow.calls.add_recording(call.id, kind, f"{recordings.mix}{suffix}.wav", now)
+                files += [(kind, f"{recordings.mix}{suffix}.wav") for kind, suffix in RECORDING_KINDS]
             if outcome.voicemail_file:
-                await uow.calls.add_recording(call.id, "voicemail", f"{outcome.voicemail_file}.wav", now)
+                files.append(("voicemail", f"{outcome.voicemail_file}.wav"))
+            await uow.calls.add_recordings(call.id, files, now)
             assert call.ticket_id is not None
             await uow.tickets.after_call(
                 call.ticket_id,
@@ -245,36 +248,6 @@ class CallService:
             needs_callback=outcome.needs_callback,
         )
         return outcome
-
-    async def _create_late(self, u: UnitOfWork, incoming: IncomingCall, now: datetime) -> CallRecord:
-        dialled = phone.normalise(incoming.dialled_number)
-        facility = None
-        if dialled and dialled not in self._policy.switchboard_numbers:
-            facility = await u.facilities.by_hotline(dialled)
-        call_id = str(uuid.uuid4())
-        await u.calls.add(
-            NewCall(
-                call_id,
-                incoming.uniqueid,
-                incoming.channel,
-                incoming.caller_number,
-                incoming.caller_name,
-                dialled,
-                now,
-            )
-        )
-        if facility is not None:
-            await u.calls.set_facility(call_id, facility.code)
-        ticket_id, ref = await u.tickets.open_for_call(
-            call_id, incoming.caller_number, incoming.caller_name, facility.code if facility else None, now
-        )
-        await u.tickets.add_event(
-            ticket_id, "received_late", {"reason": "route_call did not record the call"}, now
-        )
-        log.warning("call.created_at_end", call_id=call_id, ticket=ref)
-        created = await u.calls.by_uniqueid(incoming.uniqueid)
-        assert created is not None
-        return created
 
     async def reconcile(self, now: datetime) -> int:
         """Close calls whose call_ended never came (the service was down when they hung up)."""

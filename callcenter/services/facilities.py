@@ -43,7 +43,9 @@ def parse_facilities_csv(text: str) -> FacilityImport:
         try:
             kind = FacilityKind((row["kind"] or "other").strip())
         except ValueError:
-            result.errors.append(RowError(line, "kind", f"loại cơ sở không hợp lệ / unknown kind: {row['kind']!r}"))
+            result.errors.append(
+                RowError(line, "kind", f"loại cơ sở không hợp lệ / unknown kind: {row['kind']!r}")
+            )
             continue
         try:
             facility = validate_facility(
@@ -61,9 +63,14 @@ def parse_facilities_csv(text: str) -> FacilityImport:
             field_name, _, reason = str(exc).partition(": ")
             result.errors.append(RowError(line, field_name, reason))
             continue
-        for key, seen, name in ((facility.code, seen_codes, "code"), (facility.keypad_code, seen_keypad, "keypad_code")):
+        for key, seen, name in (
+            (facility.code, seen_codes, "code"),
+            (facility.keypad_code, seen_keypad, "keypad_code"),
+        ):
             if key in seen:
-                result.errors.append(RowError(line, name, f"trùng với dòng {seen[key]} / duplicate of line {seen[key]}"))
+                result.errors.append(
+                    RowError(line, name, f"trùng với dòng {seen[key]} / duplicate of line {seen[key]}")
+                )
             seen[key] = line
         result.facilities.append(facility)
     return result

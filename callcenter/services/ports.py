@@ -22,6 +22,7 @@ class NewCall:
     caller_name: str
     dialled_number: str
     started_at: datetime
+    facility_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,6 @@ class FacilityRepository(Protocol):
     async def by_hotline(self, number: str) -> Facility | None: ...
     async def by_keypad(self, code: str) -> Facility | None: ...
     async def by_code(self, code: str) -> Facility | None: ...
-    async def keypad_codes(self) -> frozenset[str]: ...
     async def all(self) -> list[Facility]: ...
     async def upsert(self, facility: Facility, now: datetime) -> bool:
         """Insert or update by code; True when it was new."""
@@ -88,9 +88,13 @@ class RosterRepository(Protocol):
 class CallRepository(Protocol):
     async def add(self, call: NewCall) -> None: ...
     async def by_uniqueid(self, uniqueid: str) -> CallRecord | None: ...
-    async def set_facility(self, call_id: str, facility_code: str | None) -> None: ...
     async def set_routed(
-        self, call_id: str, targets: Sequence[Target], recording: str, now: datetime
+        self,
+        call_id: str,
+        facility_code: str | None,
+        targets: Sequence[Target],
+        recording: str,
+        now: datetime,
     ) -> None: ...
     async def set_ended(
         self,
@@ -104,7 +108,10 @@ class CallRepository(Protocol):
         detail: str,
         now: datetime,
     ) -> None: ...
-    async def add_recording(self, call_id: str, kind: str, file_name: str, now: datetime) -> None: ...
+    async def add_recordings(self, call_id: str, files: Sequence[tuple[str, str]], now: datetime) -> None:
+        """(kind, file name relative to the recordings directory) pairs; a kind already there is kept."""
+        ...
+
     async def open_started_before(self, before: datetime) -> list[CallRecord]: ...
 
 

@@ -29,11 +29,17 @@ class RosterService:
             parsed = import_roster_csv(data, tz=self._tz, facility_codes=codes)
             if not parsed.ok:
                 return list(parsed.errors)
-            named = sorted({r.facility_code for r in parsed.rotations} | {o.facility_code for o in parsed.overrides})
+            named = sorted(
+                {r.facility_code for r in parsed.rotations} | {o.facility_code for o in parsed.overrides}
+            )
             await uow.roster.replace(named, parsed.rotations, parsed.overrides, now)
             await uow.commit()
-        log.info("roster.imported", facilities=len(named), rotations=len(parsed.rotations),
-                 overrides=len(parsed.overrides))
+        log.info(
+            "roster.imported",
+            facilities=len(named),
+            rotations=len(parsed.rotations),
+            overrides=len(parsed.overrides),
+        )
         return []
 
     async def export_csv(self) -> str:
@@ -52,7 +58,9 @@ class RosterService:
             ovr[o.facility_code].append(o)
         return codes, rot, ovr
 
-    async def on_duty_at(self, at: datetime, facility_code: str | None = None) -> dict[str, dict[Tier, Assignment]]:
+    async def on_duty_at(
+        self, at: datetime, facility_code: str | None = None
+    ) -> dict[str, dict[Tier, Assignment]]:
         codes, rot, ovr = await self._by_facility()
         year = at.astimezone(self._tz).year
         hols = vietnam_holidays(year - 1, year + 1)
@@ -72,7 +80,7 @@ class RosterService:
         hols = vietnam_holidays(local[0], local[1])
         found: list[Gap] = []
         for code in codes:
-            found.extend(find_gaps(code, rot[code], ovr[code], start, end, tz=self._tz, holidays=hols, tiers=tiers))
+            found.extend(
+                find_gaps(code, rot[code], ovr[code], start, end, tz=self._tz, holidays=hols, tiers=tiers)
+            )
         return found
-
-

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.call import Attempt, CallState
@@ -55,9 +56,6 @@ class SqlFacilityRepository:
 
     async def by_code(self, code: str) -> Facility | None:
         return await self._one(code=code)
-
-    async def keypad_codes(self) -> frozenset[str]:
-        return frozenset((await self._s.execute(select(FacilityRow.keypad_code))).scalars())
 
     async def all(self) -> list[Facility]:
         rows = (await self._s.execute(select(FacilityRow).order_by(FacilityRow.code))).scalars()
@@ -173,38 +171,46 @@ class SqlRosterRepository:
 
 
 class SqlCallRepository:
+    """Core statements on the call path: each ORM flush costs a round trip, and a call makes ~15 of them."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
     async def add(self, call: NewCall) -> None:
-        self._s.add(
-            CallRow(
+        await self._s.execute(
+            insert(CallRow).values(
                 id=call.id,
                 uniqueid=call.uniqueid,
                 channel=call.channel,
                 caller_number=call.caller_number,
                 caller_name=call.caller_name,
                 dialled_number=call.dialled_number,
+                facility_code=call.facility_code,
                 state=CallState.RECEIVED.value,
                 started_at=call.started_at,
                 end_detail="",
             )
         )
-        await self._s.flush()
 
     async def by_uniqueid(self, uniqueid: str) -> CallRecord | None:
-        row = (await self._s.execute(select(CallRow).filter_by(uniqueid=uniqueid))).scalars().first()
-        return await self._record(row) if row else None
+        row = (
+            await self._s.execute(
+                select(CallRow, TicketRow.id, TicketRow.ref)
+                .outerjoin(TicketRow, TicketRow.call_id == CallRow.id)
+                .where(CallRow.uniqueid == uniqueid)
+            )
+        ).first()
+        if row is None:
+            return None
+        call, ticket_id, ticket_ref = row
+        return await self._record(call, ticket_id, ticket_ref)
 
-    async def _record(self, row: CallRow) -> CallRecord:
+    async def _record(self, row: CallRow, ticket_id: int | None, ticket_ref: str | None) -> CallRecord:
         attempts = (
             await self._s.execute(
                 select(CallAttemptRow).where(CallAttemptRow.call_id == row.id).order_by(CallAttemptRow.idx)
             )
         ).scalars()
-        ticket = (
-            await self._s.execute(select(TicketRow.id, TicketRow.ref).where(TicketRow.call_id == row.id))
-        ).first()
         return CallRecord(
             id=row.id,
             uniqueid=row.uniqueid,
@@ -216,33 +222,46 @@ class SqlCallRepository:
             started_at=row.started_at,
             ended_at=row.ended_at,
             recording=row.recording,
-            targets=tuple(Target(TargetTier(a.tier), a.number, a.ring_timeout_s, a.officer_name) for a in attempts),
-            ticket_id=ticket[0] if ticket else None,
-            ticket_ref=ticket[1] if ticket else None,
+            targets=tuple(
+                Target(TargetTier(a.tier), a.number, a.ring_timeout_s, a.officer_name) for a in attempts
+            ),
+            ticket_id=ticket_id,
+            ticket_ref=ticket_ref,
         )
 
-    async def set_facility(self, call_id: str, facility_code: str | None) -> None:
-        await self._s.execute(update(CallRow).where(CallRow.id == call_id).values(facility_code=facility_code))
-
-    async def set_routed(self, call_id: str, targets: Sequence[Target], recording: str, now: datetime) -> None:
+    async def set_routed(
+        self,
+        call_id: str,
+        facility_code: str | None,
+        targets: Sequence[Target],
+        recording: str,
+        now: datetime,
+    ) -> None:
+        # route_call may run twice for one channel (a dialplan loop): the last chain is the one dialled.
         await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
-        for i, t in enumerate(targets, 1):
-            self._s.add(
-                CallAttemptRow(
-                    call_id=call_id,
-                    idx=i,
-                    tier=t.tier.value,
-                    number=t.number,
-                    officer_name=t.name,
-                    ring_timeout_s=t.ring_timeout_s,
-                )
+        if targets:
+            await self._s.execute(
+                insert(CallAttemptRow),
+                [
+                    {
+                        "call_id": call_id,
+                        "idx": i,
+                        "tier": t.tier.value,
+                        "number": t.number,
+                        "officer_name": t.name,
+                        "ring_timeout_s": t.ring_timeout_s,
+                        "result": None,
+                    }
+                    for i, t in enumerate(targets, 1)
+                ],
             )
         await self._s.execute(
             update(CallRow)
             .where(CallRow.id == call_id)
-            .values(state=CallState.ROUTED.value, routed_at=now, recording=recording)
+            .values(
+                state=CallState.ROUTED.value, routed_at=now, recording=recording, facility_code=facility_code
+            )
         )
-        await self._s.flush()
 
     async def set_ended(
         self,
@@ -256,21 +275,25 @@ class SqlCallRepository:
         detail: str,
         now: datetime,
     ) -> None:
-        existing = {
-            a.idx: a
-            for a in (await self._s.execute(select(CallAttemptRow).where(CallAttemptRow.call_id == call_id))).scalars()
-        }
         for a in attempts:
-            row = existing.get(a.index)
-            if row is None:
-                self._s.add(
-                    CallAttemptRow(
-                        call_id=call_id, idx=a.index, tier=a.tier.value, number=a.number,
-                        ring_timeout_s=0, result=a.result.value,
+            updated = await self._s.execute(
+                update(CallAttemptRow)
+                .where(CallAttemptRow.call_id == call_id, CallAttemptRow.idx == a.index)
+                .values(result=a.result.value)
+            )
+            if updated.rowcount == 0:  # type: ignore[attr-defined]
+                # An attempt we never handed over (the dialplan's own fallback number).
+                await self._s.execute(
+                    insert(CallAttemptRow).values(
+                        call_id=call_id,
+                        idx=a.index,
+                        tier=a.tier.value,
+                        number=a.number,
+                        officer_name="",
+                        ring_timeout_s=0,
+                        result=a.result.value,
                     )
                 )
-            else:
-                row.result = a.result.value
         answered_tier = next((a.tier.value for a in attempts if a.index == answered_index), None)
         await self._s.execute(
             update(CallRow)
@@ -286,61 +309,74 @@ class SqlCallRepository:
                 end_detail=detail,
             )
         )
-        await self._s.flush()
 
-    async def add_recording(self, call_id: str, kind: str, file_name: str, now: datetime) -> None:
-        row = (
-            await self._s.execute(select(RecordingRow).filter_by(call_id=call_id, kind=kind))
-        ).scalars().first()
-        if row is None:
-            self._s.add(RecordingRow(call_id=call_id, kind=kind, file_name=file_name, created_at=now))
-        else:
-            row.file_name = file_name
-        await self._s.flush()
+    async def add_recordings(self, call_id: str, files: Sequence[tuple[str, str]], now: datetime) -> None:
+        if not files:
+            return
+        have = set(
+            (
+                await self._s.execute(select(RecordingRow.kind).where(RecordingRow.call_id == call_id))
+            ).scalars()
+        )
+        rows = [
+            {"call_id": call_id, "kind": kind, "file_name": name, "created_at": now}
+            for kind, name in files
+            if kind not in have
+        ]
+        if rows:
+            await self._s.execute(insert(RecordingRow), rows)
 
     async def open_started_before(self, before: datetime) -> list[CallRecord]:
         rows = (
             await self._s.execute(
-                select(CallRow).where(
+                select(CallRow, TicketRow.id, TicketRow.ref)
+                .outerjoin(TicketRow, TicketRow.call_id == CallRow.id)
+                .where(
                     CallRow.state.in_([CallState.RECEIVED.value, CallState.ROUTED.value]),
                     CallRow.started_at < before,
                 )
             )
-        ).scalars()
-        return [await self._record(r) for r in rows]
+        ).all()
+        return [await self._record(call, tid, ref) for call, tid, ref in rows]
 
 
 class SqlTicketRepository:
     def __init__(self, session: AsyncSession, tz_name: str) -> None:
         self._s = session
-        self._tz_name = tz_name
+        self._tz = ZoneInfo(tz_name)
 
     async def open_for_call(
         self, call_id: str, caller_number: str, caller_name: str, facility_code: str | None, now: datetime
     ) -> tuple[int, str]:
-        from zoneinfo import ZoneInfo
-
-        row = TicketRow(
-            call_id=call_id,
-            facility_code=facility_code,
-            status=TicketStatus.NEW.value,
-            priority="normal",
-            needs_callback=False,
-            caller_number=caller_number,
-            caller_name=caller_name,
-            summary="",
-            created_at=now,
-            updated_at=now,
-        )
-        self._s.add(row)
-        await self._s.flush()
-        row.ref = ticket_reference(now.astimezone(ZoneInfo(self._tz_name)), row.id)
-        await self._s.flush()
-        return row.id, row.ref
+        ticket_id = (
+            await self._s.execute(
+                insert(TicketRow)
+                .values(
+                    call_id=call_id,
+                    facility_code=facility_code,
+                    status=TicketStatus.NEW.value,
+                    priority="normal",
+                    needs_callback=False,
+                    caller_number=caller_number,
+                    caller_name=caller_name,
+                    outside_jurisdiction=False,
+                    summary="",
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(TicketRow.id)
+            )
+        ).scalar_one()
+        # The reference is read out on the phone; its sequence is the row id, so it is unique.
+        ref = ticket_reference(now.astimezone(self._tz), ticket_id)
+        await self._s.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(ref=ref))
+        return ticket_id, ref
 
     async def set_facility(self, ticket_id: int, facility_code: str | None, now: datetime) -> None:
         await self._s.execute(
-            update(TicketRow).where(TicketRow.id == ticket_id).values(facility_code=facility_code, updated_at=now)
+            update(TicketRow)
+            .where(TicketRow.id == ticket_id)
+            .values(facility_code=facility_code, updated_at=now)
         )
 
     async def after_call(self, ticket_id: int, *, needs_callback: bool, priority: str, now: datetime) -> None:
@@ -351,13 +387,16 @@ class SqlTicketRepository:
         )
 
     async def add_event(self, ticket_id: int, kind: str, detail: dict[str, Any], now: datetime) -> None:
-        self._s.add(TicketEventRow(ticket_id=ticket_id, at=now, kind=kind, detail=detail))
-        await self._s.flush()
+        await self._s.execute(
+            insert(TicketEventRow).values(ticket_id=ticket_id, at=now, kind=kind, detail=detail)
+        )
 
     async def events(self, ticket_id: int) -> list[tuple[datetime, str, dict[str, Any]]]:
         rows = (
             await self._s.execute(
-                select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.id)
+                select(TicketEventRow)
+                .where(TicketEventRow.ticket_id == ticket_id)
+                .order_by(TicketEventRow.id)
             )
         ).scalars()
         return [(r.at, r.kind, r.detail) for r in rows]

@@ -63,7 +63,9 @@ async def test_dialled_facility_number_routes_the_whole_chain_and_marks_ok_last(
     assert channel.commands[:2] == ["ANSWER", "STREAM FILE hotline-welcome"]
     tiers = [t[0] for t in _targets(channel)]
     assert tiers == ["duty_officer", "backup", "leader", "authority"]
-    assert _targets(channel)[0][1].startswith("PJSIP/0") and _targets(channel)[0][1].endswith("@hotline-trunk")
+    assert _targets(channel)[0][1].startswith("PJSIP/0") and _targets(channel)[0][1].endswith(
+        "@hotline-trunk"
+    )
     assert _targets(channel)[-1][1] == "PJSIP/02373852516@hotline-trunk"
     assert [t[2] for t in _targets(channel)] == ["25", "20", "20", "30"]
     assert channel.variables[v.FACILITY_CODE] == "BVDK-TH"
@@ -77,7 +79,9 @@ async def test_dialled_facility_number_routes_the_whole_chain_and_marks_ok_last(
     assert tickets[0].ref and tickets[0].ref.startswith("PA-20261123-")
 
 
-async def test_call_and_ticket_are_on_disk_before_the_first_variable(sample_app: App, settings: Settings) -> None:
+async def test_call_and_ticket_are_on_disk_before_the_first_variable(
+    sample_app: App, settings: Settings
+) -> None:
     seen: list[tuple[int, str]] = []
 
     class Checking(MemoryChannel):
@@ -113,7 +117,9 @@ async def test_switchboard_keypad_code_with_a_wrong_first_try(sample_app: App) -
         [DigitsResult("", True)] * 3,  # silence three times: give up, do not drop the caller
     ],
 )
-async def test_dont_know_and_no_input_go_to_the_health_department(sample_app: App, digits: list[DigitsResult]) -> None:
+async def test_dont_know_and_no_input_go_to_the_health_department(
+    sample_app: App, digits: list[DigitsResult]
+) -> None:
     channel = MemoryChannel()
     channel.digits.extend(digits)
     await _route(sample_app, channel)
@@ -151,14 +157,27 @@ MIX = "/var/spool/asterisk/monitor/hotline/hotline-1795380439.44.wav"
 async def test_answered_by_the_first_target(sample_app: App) -> None:
     channel = await _routed(sample_app)
     # Capture 1: the Dial the caller hung up in never sets HOTLINE_RESULT_1.
-    await _end(sample_app, channel, HOTLINE_IDX="1", DIALSTATUS="ANSWER", ANSWEREDTIME_MS="15506",
-               HANGUPCAUSE="16", MIXMONITOR_FILENAME=MIX)
+    await _end(
+        sample_app,
+        channel,
+        HOTLINE_IDX="1",
+        DIALSTATUS="ANSWER",
+        ANSWEREDTIME_MS="15506",
+        HANGUPCAUSE="16",
+        MIXMONITOR_FILENAME=MIX,
+    )
     calls, tickets = await _rows(sample_app)
-    assert (calls[0].state, calls[0].answered_index, calls[0].answered_tier) == ("answered", 1, "duty_officer")
+    assert (calls[0].state, calls[0].answered_index, calls[0].answered_tier) == (
+        "answered",
+        1,
+        "duty_officer",
+    )
     assert calls[0].talk_ms == 15506 and calls[0].hangup_cause == 16
     assert tickets[0].needs_callback is False
     assert await _attempts(sample_app) == [
-        (1, "duty_officer", "answered"), (2, "backup", "not_tried"), (3, "leader", "not_tried"),
+        (1, "duty_officer", "answered"),
+        (2, "backup", "not_tried"),
+        (3, "leader", "not_tried"),
         (4, "authority", "not_tried"),
     ]
     summary = (await TicketQueries(sample_app.uow).latest())[0]
@@ -167,8 +186,15 @@ async def test_answered_by_the_first_target(sample_app: App) -> None:
 
 async def test_answered_by_the_second_after_busy(sample_app: App) -> None:
     channel = await _routed(sample_app)
-    await _end(sample_app, channel, HOTLINE_IDX="2", HOTLINE_RESULT_1="BUSY", DIALSTATUS="ANSWER",
-               ANSWEREDTIME_MS="15506", MIXMONITOR_FILENAME=MIX)
+    await _end(
+        sample_app,
+        channel,
+        HOTLINE_IDX="2",
+        HOTLINE_RESULT_1="BUSY",
+        DIALSTATUS="ANSWER",
+        ANSWEREDTIME_MS="15506",
+        MIXMONITOR_FILENAME=MIX,
+    )
     calls, _ = await _rows(sample_app)
     assert (calls[0].answered_index, calls[0].answered_tier) == (2, "backup")
     assert [a[2] for a in await _attempts(sample_app)][:2] == ["busy", "answered"]
@@ -176,20 +202,44 @@ async def test_answered_by_the_second_after_busy(sample_app: App) -> None:
 
 async def test_answered_by_the_last_target(sample_app: App) -> None:
     channel = await _routed(sample_app)
-    await _end(sample_app, channel, HOTLINE_IDX="4", HOTLINE_RESULT_1="CHANUNAVAIL", HOTLINE_RESULT_2="NOANSWER",
-               HOTLINE_RESULT_3="CONGESTION", DIALSTATUS="ANSWER", ANSWEREDTIME_MS="40000", MIXMONITOR_FILENAME=MIX)
+    await _end(
+        sample_app,
+        channel,
+        HOTLINE_IDX="4",
+        HOTLINE_RESULT_1="CHANUNAVAIL",
+        HOTLINE_RESULT_2="NOANSWER",
+        HOTLINE_RESULT_3="CONGESTION",
+        DIALSTATUS="ANSWER",
+        ANSWEREDTIME_MS="40000",
+        MIXMONITOR_FILENAME=MIX,
+    )
     calls, tickets = await _rows(sample_app)
     assert (calls[0].state, calls[0].answered_tier) == ("answered", "authority")
-    assert [a[2] for a in await _attempts(sample_app)] == ["unavailable", "no_answer", "congestion", "answered"]
+    assert [a[2] for a in await _attempts(sample_app)] == [
+        "unavailable",
+        "no_answer",
+        "congestion",
+        "answered",
+    ]
     assert tickets[0].needs_callback is False
 
 
 async def test_everyone_fails_the_caller_leaves_a_voicemail(sample_app: App) -> None:
     channel = await _routed(sample_app)
-    await _end(sample_app, channel, HOTLINE_IDX="4", HOTLINE_RESULT_1="NOANSWER", HOTLINE_RESULT_2="BUSY",
-               HOTLINE_RESULT_3="NOANSWER", HOTLINE_RESULT_4="NOANSWER", DIALSTATUS="NOANSWER",
-               ANSWEREDTIME_MS="", MIXMONITOR_FILENAME=MIX,
-               HOTLINE_VOICEMAIL_FILE="hotline-1795380439.44-voicemail", RECORD_STATUS="HANGUP")
+    await _end(
+        sample_app,
+        channel,
+        HOTLINE_IDX="4",
+        HOTLINE_RESULT_1="NOANSWER",
+        HOTLINE_RESULT_2="BUSY",
+        HOTLINE_RESULT_3="NOANSWER",
+        HOTLINE_RESULT_4="NOANSWER",
+        DIALSTATUS="NOANSWER",
+        ANSWEREDTIME_MS="",
+        MIXMONITOR_FILENAME=MIX,
+        HOTLINE_VOICEMAIL_FILE="hotline-1795380439.44-voicemail",
+        RECORD_STATUS="HANGUP",
+    )
     calls, tickets = await _rows(sample_app)
     assert calls[0].state == "unanswered" and calls[0].answered_index is None
     assert tickets[0].needs_callback is True
@@ -200,8 +250,9 @@ async def test_everyone_fails_the_caller_leaves_a_voicemail(sample_app: App) -> 
 async def test_a_pickup_without_pressing_1_is_not_an_answer(sample_app: App) -> None:
     # Scenario 5a: GOSUB_RESULT=CONTINUE leaves DIALSTATUS=ANSWER with empty ANSWEREDTIME.
     channel = await _routed(sample_app)
-    await _end(sample_app, channel, HOTLINE_IDX="1", DIALSTATUS="ANSWER", ANSWEREDTIME_MS="",
-               MIXMONITOR_FILENAME=MIX)
+    await _end(
+        sample_app, channel, HOTLINE_IDX="1", DIALSTATUS="ANSWER", ANSWEREDTIME_MS="", MIXMONITOR_FILENAME=MIX
+    )
     calls, tickets = await _rows(sample_app)
     assert calls[0].state != "answered"
     assert (await _attempts(sample_app))[0][2] == "refused"
@@ -253,8 +304,15 @@ async def test_call_ended_for_a_call_route_call_never_saved_creates_the_ticket(s
     # The dialplan fell back to its fixed number (the service was down at route_call).
     channel = MemoryChannel()
     channel.values["dnid"] = BVDK_HOTLINE
-    await _end(sample_app, channel, HOTLINE_IDX="1", DIALSTATUS="ANSWER", ANSWEREDTIME_MS="20000",
-               HOTLINE_RECORDING="hotline-1795380439.44", MIXMONITOR_FILENAME=MIX)
+    await _end(
+        sample_app,
+        channel,
+        HOTLINE_IDX="1",
+        DIALSTATUS="ANSWER",
+        ANSWEREDTIME_MS="20000",
+        HOTLINE_RECORDING="hotline-1795380439.44",
+        MIXMONITOR_FILENAME=MIX,
+    )
     calls, tickets = await _rows(sample_app)
     assert len(calls) == 1 and calls[0].state == "answered" and calls[0].answered_tier == "fallback"
     assert tickets[0].facility_code == "BVDK-TH" and tickets[0].caller_number == "0912345678"

@@ -1,0 +1,147 @@
+"""Play Asterisk's side of one whole hotline call over real FastAGI: route_call, the dialplan, call_ended.
+
+For a newcomer (`callcenter simulate`), the end-to-end tests and the benchmark. The AGI bytes come from
+`emulator.AsteriskPeer` (built from the captures); the dialplan's part is modelled on
+`dialplan/extensions_hotline.conf` and the variables the captures show on the dead channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from callcenter.asterisk import variables as v
+from callcenter.asterisk.emulator import (
+    CALL_ENDED_HEADER,
+    ROUTE_CALL_HEADER,
+    AsteriskPeer,
+    DigitInput,
+    HangUp,
+    Press,
+    Timeout,
+    Transcript,
+)
+
+# What Dial leaves in DIALSTATUS for each outcome a target can have (scenarios 1-5b).
+OUTCOME_STATUS = {
+    "answer": v.DialStatus.ANSWER,
+    "busy": v.DialStatus.BUSY,  # 486 Busy Here (scenario 2)
+    "refused": v.DialStatus.BUSY,  # picked up, did not press 1: GOSUB_RESULT=BUSY (scenario 5b)
+    "noanswer": v.DialStatus.NOANSWER,  # scenario 3
+    "unavailable": v.DialStatus.CHANUNAVAIL,  # scenario 4
+    "congestion": v.DialStatus.CONGESTION,  # 503 (scenario 4)
+    "cancel": v.DialStatus.CANCEL,  # the caller hangs up while it rings
+}
+MONITOR_DIR = "/var/spool/asterisk/monitor/hotline"
+
+
+@dataclass(frozen=True)
+class SimulatedCall:
+    caller: str = "0912345678"
+    caller_name: str = "Nguyen Van A"
+    dialled: str = "19009095"
+    digits: str = ""  # typed at the code prompt; "" = nothing
+    outcomes: Sequence[str] = ("answer",)
+    voicemail: bool = False
+    hangup_in_ivr: bool = False
+    uniqueid: str = "1795380439.44"
+    talk_ms: int = 15506
+
+
+@dataclass
+class SimulatedResult:
+    route: Transcript
+    ended: Transcript
+    dialplan: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def routed(self) -> bool:
+        return self.route.variables.get(v.ROUTE_OK) == v.ROUTE_OK_VALUE
+
+
+def _header(base: dict[str, str], call: SimulatedCall) -> dict[str, str]:
+    return {
+        **base,
+        "uniqueid": call.uniqueid,
+        "callerid": call.caller or "unknown",
+        "calleridname": call.caller_name or "unknown",
+        "dnid": call.dialled,
+        "extension": call.dialled if base is ROUTE_CALL_HEADER else base["extension"],
+    }
+
+
+def dialplan_after_route(route_vars: dict[str, str], call: SimulatedCall) -> dict[str, str]:
+    """The variables `[hotline-in]` leaves on the caller's channel after its Dial loop."""
+    out: dict[str, str] = {}
+    if route_vars.get(v.ROUTE_OK) != v.ROUTE_OK_VALUE:
+        return out  # hung up in the prompts: the dialplan after AGI() never ran (scenario 6)
+    recording = route_vars[v.RECORDING]
+    out[v.MIXMONITOR_FILENAME] = f"{MONITOR_DIR}/{recording}.wav"
+    count = int(route_vars.get(v.TARGET_COUNT, "0"))
+    for n in range(1, count + 1):
+        outcome = call.outcomes[n - 1] if n <= len(call.outcomes) else "noanswer"
+        status = OUTCOME_STATUS[outcome]
+        out[v.TARGET_INDEX] = str(n)
+        out[v.DIALSTATUS] = status
+        if status is v.DialStatus.ANSWER:
+            # The caller hangs up while bridged: Dial never returns, HOTLINE_RESULT_n stays unset.
+            out[v.ANSWEREDTIME_MS] = str(call.talk_ms)
+            out[v.HANGUPCAUSE] = "16"
+            return out
+        if status is v.DialStatus.CANCEL:
+            out[v.HANGUPCAUSE] = "127"
+            return out
+        out[v.result(n)] = status
+    out[v.ANSWEREDTIME_MS] = ""
+    out[v.HANGUPCAUSE] = "16"
+    if call.voicemail:
+        out[v.VOICEMAIL_FILE] = f"{recording}-voicemail"
+        out[v.VOICEMAIL_STATUS] = "HANGUP"
+    return out
+
+
+def _digits(call: SimulatedCall) -> list[DigitInput]:
+    if call.hangup_in_ivr:
+        return [HangUp()]
+    if call.digits:
+        return [Press(call.digits)]
+    return [Timeout()] * 5
+
+
+async def simulate_call(host: str, port: int, call: SimulatedCall) -> SimulatedResult:
+    route = await AsteriskPeer(_header(ROUTE_CALL_HEADER, call), digits=_digits(call)).run(host, port)
+    dialplan = dialplan_after_route(route.variables, call)
+    ended = await AsteriskPeer(
+        _header(CALL_ENDED_HEADER, call),
+        variables={**route.variables, **dialplan},
+        expressions={v.CDR_DURATION_EXPR: str(call.talk_ms // 1000 + 10)},
+    ).run(host, port)
+    return SimulatedResult(route, ended, dialplan)
+
+
+async def run_simulated_call(host: str, port: int, call: SimulatedCall) -> list[str]:
+    """Human-readable account of the simulated call, for `callcenter simulate`."""
+    result = await simulate_call(host, port, call)
+    rv = result.route.variables
+    lines = [f"route_call: {len(result.route.commands)} lệnh / commands"]
+    lines += [f"  >> {c}" for c in result.route.commands]
+    if not result.routed:
+        reason = rv.get(v.AGI_FAILURE, "caller hung up" if call.hangup_in_ivr else "no route")
+        lines.append(f"không có tuyến / no route ({reason}): the dialplan falls back to its fixed number")
+    else:
+        lines.append(
+            f"phiếu / ticket {rv.get(v.TICKET_REF)}  cơ sở / facility {rv.get(v.FACILITY_CODE) or '-'}"
+        )
+        for n in range(1, int(rv.get(v.TARGET_COUNT, "0")) + 1):
+            got = result.dialplan.get(v.result(n)) or (
+                result.dialplan.get(v.DIALSTATUS) if result.dialplan.get(v.TARGET_INDEX) == str(n) else "-"
+            )
+            lines.append(
+                f"  {n}. {rv.get(v.tier(n)):<13} {rv.get(v.target(n))}  ring {rv.get(v.ring_timeout(n))}s"
+                f"  -> {got}"
+            )
+    lines.append(
+        f"call_ended: {len(result.ended.commands)} lệnh / commands, server closed: "
+        f"{result.ended.server_closed}"
+    )
+    return lines

@@ -1,0 +1,81 @@
+"""Whole calls over real FastAGI: Asterisk's side (built from the captures) -> our server -> database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from callcenter.app import App
+from callcenter.asterisk import variables as v
+from callcenter.asterisk.server import FastAgiServer
+from callcenter.asterisk.simulate import SimulatedCall, simulate_call
+from callcenter.services.tickets import TicketQueries
+
+
+@pytest.fixture
+async def server(sample_app: App) -> AsyncIterator[FastAgiServer]:
+    srv = FastAgiServer(sample_app.handlers, host="127.0.0.1", port=0, handler_timeout=10, header_timeout=2)
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.close()
+
+
+async def test_keypad_call_busy_then_answered(sample_app: App, server: FastAgiServer) -> None:
+    result = await simulate_call(
+        "127.0.0.1", server.port, SimulatedCall(digits="1001", outcomes=("busy", "answer"))
+    )
+    assert result.routed
+    # The captures' command shapes: ANSWER, STREAM FILE, GET DATA <prompt> <ms> <digits>.
+    assert result.route.commands[:3] == [
+        "ANSWER",
+        'STREAM FILE hotline-welcome ""',
+        "GET DATA hotline-enter-code 5000 4",
+    ]
+    assert result.route.commands[-1] == f'SET VARIABLE {v.ROUTE_OK} "1"'
+    assert result.route.server_closed and result.ended.server_closed
+    # call_ended ran on the dead channel: no channel command was sent.
+    assert all(c.startswith(("GET VARIABLE", "GET FULL VARIABLE")) for c in result.ended.commands)
+
+    tickets = await TicketQueries(sample_app.uow).latest()
+    assert len(tickets) == 1
+    t = tickets[0]
+    assert (t.facility_code, t.call_state, t.answered_tier, t.needs_callback) == (
+        "BVDK-TH",
+        "answered",
+        "backup",
+        False,
+    )
+    assert t.ref == result.route.variables[v.TICKET_REF]
+
+
+async def test_nobody_answers_voicemail_ticket(sample_app: App, server: FastAgiServer) -> None:
+    call = SimulatedCall(
+        dialled="0968115115", outcomes=("noanswer", "unavailable", "congestion", "noanswer"), voicemail=True
+    )
+    result = await simulate_call("127.0.0.1", server.port, call)
+    assert not any(c.startswith("GET DATA") for c in result.route.commands)
+    t = (await TicketQueries(sample_app.uow).latest())[0]
+    assert (t.call_state, t.needs_callback) == ("unanswered", True)
+    assert "voicemail" in t.recordings
+
+
+async def test_caller_hangs_up_at_the_code_prompt(sample_app: App, server: FastAgiServer) -> None:
+    result = await simulate_call("127.0.0.1", server.port, SimulatedCall(hangup_in_ivr=True))
+    assert not result.routed and result.route.hung_up
+    t = (await TicketQueries(sample_app.uow).latest())[0]
+    assert (t.call_state, t.needs_callback) == ("abandoned", True)
+
+
+async def test_hostile_caller_name_is_stored_as_text_and_breaks_nothing(
+    sample_app: App, server: FastAgiServer
+) -> None:
+    name = 'A"; EXEC System rm\\ -rf "x \udcff Ñ'
+    result = await simulate_call(
+        "127.0.0.1", server.port, SimulatedCall(caller_name=name.replace("\udcff", "\ufffd"), digits="1002")
+    )
+    assert result.routed
+    t = (await TicketQueries(sample_app.uow).latest())[0]
+    assert t.caller_name.startswith('A"; EXEC System') and t.facility_code == "BVNHI-TH"
