@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class App:
     handlers: dict[str, Handler]
 
     async def close(self) -> None:
+        await self.uow.close()
         await self.engine.dispose()
 
 
@@ -55,7 +57,9 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         echo=settings.database.echo,
     )
     uow = SqlUnitOfWorkFactory(
-        session_factory(engine), settings.timezone, serialize=is_sqlite(settings.database.url)
+        session_factory(engine),
+        settings.timezone,
+        group_commit_engine=engine if is_sqlite(settings.database.url) else None,
     )
     rt = settings.ring_timeouts
     policy = CallPolicy(
@@ -136,10 +140,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows / not main thread
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
     try:
         await stop.wait()
     finally:

@@ -1,4 +1,7 @@
-"""`callcenter` command line: what an operator runs and automates (exit codes: 0 ok, 1 findings, 2 bad input)."""
+"""`callcenter` command line: what an operator runs and automates.
+
+Exit codes: 0 ok, 1 findings (gaps, nobody on duty), 2 bad input (nothing changed).
+"""
 
 from __future__ import annotations
 

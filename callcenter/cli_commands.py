@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from datetime import datetime
@@ -86,7 +87,7 @@ async def roster_export(app: App, output: Path | None) -> int:
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        await asyncio.to_thread(output.write_text, text, encoding="utf-8")
     return EXIT_OK
 
 
@@ -176,11 +177,11 @@ async def tickets_list(app: App, args: argparse.Namespace) -> int:
     if args.json:
         _json(rows)
         return EXIT_OK
-    for r in rows:
-        cb = " GỌI LẠI" if r["needs_callback"] else ""
+    for t, r in zip(tickets, rows, strict=True):
+        cb = " GỌI LẠI" if t.needs_callback else ""
         print(
-            f"{r['ref']:<20} {r['created_at'][:16]} {r['facility'] or '-':<10} {r['status']:<14} "
-            f"{r['call_state'] or '-':<10} {r['caller']}{cb}"
+            f"{t.ref:<20} {t.created_at.astimezone(tz):%d/%m/%Y %H:%M} {t.facility_code or '-':<10} "
+            f"{t.status:<14} {t.call_state or '-':<10} {r['caller']}{cb}"
         )
     return EXIT_OK
 

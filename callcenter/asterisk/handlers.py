@@ -138,8 +138,7 @@ class CallEntryPoints:
             answered_ms=_int(await channel.get_variable(v.ANSWEREDTIME_MS)),
             hangup_cause=_int(await channel.get_variable(v.HANGUPCAUSE)),
             voicemail_file=voicemail_file or None,
-            # Record() says SUCCESS, or HANGUP when the caller hung up to end the message (the usual way).
-            voicemail_recorded=bool(voicemail_file) and voicemail_status in ("SUCCESS", "HANGUP", "DTMF"),
+            voicemail_recorded=bool(voicemail_file) and voicemail_status in v.RECORD_KEPT,
             duration_s=_int(await channel.get_full_variable(v.CDR_DURATION_EXPR)),
         )
         names = RecordingNames(mix=recording if mix else None, voicemail=voicemail_file or None)

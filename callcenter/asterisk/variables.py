@@ -52,7 +52,11 @@ def result(n: int) -> str:
 
 
 VOICEMAIL_FILE: Final = "HOTLINE_VOICEMAIL_FILE"  # base name of the voicemail recording, if any
-VOICEMAIL_STATUS: Final = "RECORD_STATUS"  # set by Record(): SUCCESS, HANGUP, DTMF, TIMEOUT, ERROR, SKIP
+VOICEMAIL_STATUS: Final = "RECORD_STATUS"  # set by Record() (app_record.c)
+# RECORD_STATUS values after which the message is on disk (Record's `k` option keeps it on hang-up):
+# the caller hung up or pressed a key to end it, or it ended on silence or the maximum length.
+# SKIP (channel not up) and ERROR leave nothing.
+RECORD_KEPT: Final = frozenset({"HANGUP", "DTMF", "SILENCE", "TIMEOUT"})
 RATING: Final = "HOTLINE_RATING"  # reserved for the post-call survey
 
 # --- Asterisk's own variables -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ class TicketQueries:
         self, *, status: str | None = None, facility_code: str | None = None, limit: int = 50
     ) -> list[TicketSummary]:
         async with self._uow() as uow:
-            return await uow.tickets.list(status=status, facility_code=facility_code, limit=limit)
+            return await uow.tickets.latest(status=status, facility_code=facility_code, limit=limit)
 
     async def history(self, ticket_id: int) -> list[tuple[datetime, str, dict[str, Any]]]:
         async with self._uow() as uow:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.call import Attempt, CallState
@@ -26,6 +26,8 @@ from callcenter.storage.models import (
     TicketEventRow,
     TicketRow,
 )
+
+_ATTEMPTS = cast(Table, CallAttemptRow.__table__)
 
 
 def _facility(row: FacilityRow) -> Facility:
@@ -275,25 +277,37 @@ class SqlCallRepository:
         detail: str,
         now: datetime,
     ) -> None:
-        for a in attempts:
-            updated = await self._s.execute(
-                update(CallAttemptRow)
-                .where(CallAttemptRow.call_id == call_id, CallAttemptRow.idx == a.index)
-                .values(result=a.result.value)
+        known = set(
+            (
+                await self._s.execute(select(CallAttemptRow.idx).where(CallAttemptRow.call_id == call_id))
+            ).scalars()
+        )
+        results = [{"cid": call_id, "i": a.index, "r": a.result.value} for a in attempts if a.index in known]
+        if results:
+            # One executemany round trip for the whole chain.
+            table = _ATTEMPTS  # Core, not ORM: the ORM takes an executemany UPDATE as "by primary key"
+            await self._s.execute(
+                update(table)
+                .where(table.c.call_id == bindparam("cid"), table.c.idx == bindparam("i"))
+                .values(result=bindparam("r")),
+                results,
             )
-            if updated.rowcount == 0:  # type: ignore[attr-defined]
-                # An attempt we never handed over (the dialplan's own fallback number).
-                await self._s.execute(
-                    insert(CallAttemptRow).values(
-                        call_id=call_id,
-                        idx=a.index,
-                        tier=a.tier.value,
-                        number=a.number,
-                        officer_name="",
-                        ring_timeout_s=0,
-                        result=a.result.value,
-                    )
-                )
+        # Attempts we never handed over (the dialplan's own fallback number) are added.
+        extra = [
+            {
+                "call_id": call_id,
+                "idx": a.index,
+                "tier": a.tier.value,
+                "number": a.number,
+                "officer_name": "",
+                "ring_timeout_s": 0,
+                "result": a.result.value,
+            }
+            for a in attempts
+            if a.index not in known
+        ]
+        if extra:
+            await self._s.execute(insert(CallAttemptRow), extra)
         answered_tier = next((a.tier.value for a in attempts if a.index == answered_index), None)
         await self._s.execute(
             update(CallRow)
@@ -401,7 +415,7 @@ class SqlTicketRepository:
         ).scalars()
         return [(r.at, r.kind, r.detail) for r in rows]
 
-    async def list(
+    async def latest(
         self, *, status: str | None = None, facility_code: str | None = None, limit: int = 100
     ) -> list[TicketSummary]:
         query = (
