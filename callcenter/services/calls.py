@@ -202,7 +202,10 @@ class CallService:
             if call.state not in (CallState.RECEIVED, CallState.ROUTED, CallState.UNKNOWN):
                 log.info("call.end_duplicate", call_id=call.id, state=call.state.value)
                 return None
-            outcome = conclude(call.targets, report)
+            # Without the ok marker the dialplan did not dial our chain (its fallback number, if anything),
+            # even when route_call had saved one before it failed.
+            targets = call.targets if report.routed else ()
+            outcome = conclude(targets, report)
             await uow.calls.set_ended(
                 call.id,
                 outcome.state,
@@ -211,8 +214,9 @@ class CallService:
                 outcome.talk_ms,
                 report.duration_s,
                 report.hangup_cause,
-                "",
+                "" if report.routed else "route not handed over: the dialplan's fallback",
                 now,
+                replace_chain=not report.routed,
             )
             files: list[tuple[str, str]] = []
             if recordings.mix:

@@ -276,7 +276,11 @@ class SqlCallRepository:
         hangup_cause: int | None,
         detail: str,
         now: datetime,
+        *,
+        replace_chain: bool = False,
     ) -> None:
+        if replace_chain:
+            await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
         known = set(
             (
                 await self._s.execute(select(CallAttemptRow.idx).where(CallAttemptRow.call_id == call_id))

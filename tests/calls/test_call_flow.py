@@ -316,3 +316,13 @@ async def test_call_ended_for_a_call_route_call_never_saved_creates_the_ticket(s
     calls, tickets = await _rows(sample_app)
     assert len(calls) == 1 and calls[0].state == "answered" and calls[0].answered_tier == "fallback"
     assert tickets[0].facility_code == "BVDK-TH" and tickets[0].caller_number == "0912345678"
+
+
+async def test_route_saved_but_not_handed_over_counts_the_fallback_number(sample_app: App) -> None:
+    # route_call saved its chain, then died before the ok marker: the dialplan dialled its fixed number.
+    channel = await _routed(sample_app)
+    del channel.variables[v.ROUTE_OK]
+    await _end(sample_app, channel, HOTLINE_IDX="1", DIALSTATUS="ANSWER", ANSWEREDTIME_MS="9000")
+    calls, _ = await _rows(sample_app)
+    assert (calls[0].state, calls[0].answered_tier) == ("answered", "fallback")
+    assert await _attempts(sample_app) == [(1, "fallback", "answered")]
