@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,8 @@ async def simulate(settings: Settings, args: argparse.Namespace) -> int:
         outcomes=tuple(o.strip() for o in args.outcomes.split(",") if o.strip()),
         voicemail=args.voicemail,
         hangup_in_ivr=args.hangup_in_ivr,
+        # Asterisk's uniqueid shape (epoch.sequence), new for every simulated call.
+        uniqueid=f"{time.time():.0f}.{time.perf_counter_ns() % 100000}",
     )
     host = args.host or ("127.0.0.1" if settings.agi.host in ("0.0.0.0", "::") else settings.agi.host)
     port = args.port or settings.agi.port

@@ -7,7 +7,7 @@ Every Asterisk string comes from `variables`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
@@ -74,6 +74,10 @@ class CallEntryPoints:
         incoming = incoming_call(channel)
         received = await self._calls.receive(incoming, self._now())
         structlog.contextvars.bind_contextvars(ticket=received.ticket_ref)
+        # Saved above, so these may go on the channel now: call_ended finds the call by its id even when
+        # the caller hangs up in the prompts below.
+        await channel.set_variable(v.CALL_ID, received.call_id)
+        await channel.set_variable(v.TICKET_REF, received.ticket_ref)
         facility = received.facility
         try:
             await channel.answer()
@@ -88,8 +92,6 @@ class CallEntryPoints:
             return
         route = await self._calls.route(received, incoming.uniqueid, facility, self._now())
         # Persisted above; only now does Asterisk hear of the route. The ok marker goes last.
-        await channel.set_variable(v.CALL_ID, route.call_id)
-        await channel.set_variable(v.TICKET_REF, route.ticket_ref)
         await channel.set_variable(v.FACILITY_CODE, route.facility_code or "")
         await channel.set_variable(v.RECORDING, route.recording)
         await channel.set_variable(v.VOICEMAIL_PROMPT, self._ivr.voicemail)
@@ -118,7 +120,7 @@ class CallEntryPoints:
 
     async def call_ended(self, channel: AgiChannel) -> None:
         """Runs on the dead channel from the hangup handler: only variable commands work here."""
-        incoming = incoming_call(channel)
+        incoming = replace(incoming_call(channel), call_id=await channel.get_variable(v.CALL_ID) or None)
         idx = _int(await channel.get_variable(v.TARGET_INDEX))
         results: dict[int, AttemptResult] = {}
         for n in range(1, (idx or 0) + 1):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from callcenter.domain import phone
-from callcenter.domain.call import CallEndReport, CallOutcome, CallState, conclude
+from callcenter.domain.call import ENDED_STATES, CallEndReport, CallOutcome, CallState, conclude
 from callcenter.domain.facility import Facility
 from callcenter.domain.routing import KeypadChoice, Target, TargetTier, build_chain, interpret_keypad
 from callcenter.domain.schedule import on_duty
@@ -38,6 +38,7 @@ class IncomingCall:
     caller_number: str
     caller_name: str
     dialled_number: str
+    call_id: str | None = None  # ours, once route_call has set it on the channel
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,22 @@ class CallService:
         """Create the call and its ticket at the first second; find the facility by dialled number."""
         async with self._uow() as uow:
             existing = await uow.calls.by_uniqueid(incoming.uniqueid)
-            if existing is not None and existing.ticket_id is not None and existing.ticket_ref is not None:
-                # route_call ran again for the same channel (a dialplan loop): keep the one ticket.
+            if existing is not None and existing.state not in ENDED_STATES and existing.ticket_id is not None:
+                # route_call ran again for the same live channel (a dialplan loop): keep the one ticket.
                 code = existing.facility_code
                 facility = await uow.facilities.by_code(code) if code else None
-                return ReceivedCall(existing.id, existing.ticket_id, existing.ticket_ref, facility)
-            received = await self._open(uow, incoming, now, "received")
+                return ReceivedCall(existing.id, existing.ticket_id, existing.ticket_ref or "", facility)
+            if existing is not None:
+                # Asterisk reuses uniqueids after a restart with a reset clock, or a test tool repeats
+                # one: an ended call is never reopened; the new one is told apart by our call id.
+                log.warning("call.uniqueid_reused", uniqueid=incoming.uniqueid, earlier=existing.id)
+            received = await self._open(uow, incoming, now, "received", reused=existing is not None)
             await uow.commit()
         return received
 
-    async def _open(self, uow: UnitOfWork, incoming: IncomingCall, now: datetime, event: str) -> ReceivedCall:
+    async def _open(
+        self, uow: UnitOfWork, incoming: IncomingCall, now: datetime, event: str, *, reused: bool = False
+    ) -> ReceivedCall:
         """Insert a call and its ticket (not committed): the one place a complaint comes into being."""
         dialled = phone.normalise(incoming.dialled_number)
         facility = None
@@ -113,7 +120,7 @@ class CallService:
         await uow.calls.add(
             NewCall(
                 id=call_id,
-                uniqueid=incoming.uniqueid,
+                uniqueid=f"{incoming.uniqueid}#{call_id[:8]}" if reused else incoming.uniqueid,
                 channel=incoming.channel,
                 caller_number=incoming.caller_number,
                 caller_name=incoming.caller_name,
@@ -192,12 +199,15 @@ class CallService:
     ) -> CallOutcome | None:
         """Record how the call ended on the call and its ticket; None if it had already ended."""
         async with self._uow() as uow:
-            call = await uow.calls.by_uniqueid(incoming.uniqueid)
-            if call is None:
+            if incoming.call_id:
+                call = await uow.calls.by_id(incoming.call_id)
+            else:
+                call = await uow.calls.by_uniqueid(incoming.uniqueid)
+            if call is None or (not incoming.call_id and call.state in ENDED_STATES - {CallState.UNKNOWN}):
                 # route_call never persisted this call (the service or its database was down, or the
                 # dialplan fell back): the complaint must still exist, so create it now.
-                await self._open(uow, incoming, now, "received_late")
-                call = await uow.calls.by_uniqueid(incoming.uniqueid)
+                late = await self._open(uow, incoming, now, "received_late", reused=call is not None)
+                call = await uow.calls.by_id(late.call_id)
                 assert call is not None
             if call.state not in (CallState.RECEIVED, CallState.ROUTED, CallState.UNKNOWN):
                 log.info("call.end_duplicate", call_id=call.id, state=call.state.value)

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.call import Attempt, CallState
@@ -195,11 +195,17 @@ class SqlCallRepository:
         )
 
     async def by_uniqueid(self, uniqueid: str) -> CallRecord | None:
+        return await self._one(CallRow.uniqueid == uniqueid)
+
+    async def by_id(self, call_id: str) -> CallRecord | None:
+        return await self._one(CallRow.id == call_id)
+
+    async def _one(self, where: ColumnElement[bool]) -> CallRecord | None:
         row = (
             await self._s.execute(
                 select(CallRow, TicketRow.id, TicketRow.ref)
                 .outerjoin(TicketRow, TicketRow.call_id == CallRow.id)
-                .where(CallRow.uniqueid == uniqueid)
+                .where(where)
             )
         ).first()
         if row is None:

@@ -60,7 +60,12 @@ async def test_dialled_facility_number_routes_the_whole_chain_and_marks_ok_last(
 
     # No keypad prompt: the dialled number named the facility.
     assert not any(c.startswith("GET DATA") for c in channel.commands)
-    assert channel.commands[:2] == ["ANSWER", "STREAM FILE hotline-welcome"]
+    assert channel.commands[:4] == [
+        f"SET VARIABLE {v.CALL_ID}",
+        f"SET VARIABLE {v.TICKET_REF}",
+        "ANSWER",
+        "STREAM FILE hotline-welcome",
+    ]
     tiers = [t[0] for t in _targets(channel)]
     assert tiers == ["duty_officer", "backup", "leader", "authority"]
     assert _targets(channel)[0][1].startswith("PJSIP/0") and _targets(channel)[0][1].endswith(
@@ -82,22 +87,22 @@ async def test_dialled_facility_number_routes_the_whole_chain_and_marks_ok_last(
 async def test_call_and_ticket_are_on_disk_before_the_first_variable(
     sample_app: App, settings: Settings
 ) -> None:
-    seen: list[tuple[int, str]] = []
+    seen: dict[str, tuple[int, str]] = {}
 
     class Checking(MemoryChannel):
         async def set_variable(self, name: str, value: str) -> None:
-            if not seen:
-                # A second, independent app (another connection) must already see the routed call.
+            if name in (v.CALL_ID, v.target(1)) and name not in seen:
+                # A second, independent app (another connection) must already see what the variable says.
                 other = build_app(settings)
                 try:
                     calls, tickets = await _rows(other)
-                    seen.append((len(tickets), calls[0].state))
+                    seen[name] = (len(tickets), calls[0].state)
                 finally:
                     await other.close()
             await super().set_variable(name, value)
 
     await _route(sample_app, Checking())
-    assert seen == [(1, "routed")]
+    assert seen == {v.CALL_ID: (1, "received"), v.target(1): (1, "routed")}
 
 
 async def test_switchboard_keypad_code_with_a_wrong_first_try(sample_app: App) -> None:
@@ -326,3 +331,15 @@ async def test_route_saved_but_not_handed_over_counts_the_fallback_number(sample
     calls, _ = await _rows(sample_app)
     assert (calls[0].state, calls[0].answered_tier) == ("answered", "fallback")
     assert await _attempts(sample_app) == [(1, "fallback", "answered")]
+
+
+async def test_a_reused_uniqueid_never_reopens_an_ended_call(sample_app: App) -> None:
+    first = await _routed(sample_app)
+    await _end(sample_app, first, HOTLINE_IDX="1", DIALSTATUS="ANSWER", ANSWEREDTIME_MS="5000")
+    second = await _routed(sample_app)  # same uniqueid as the first (MemoryChannel's default header)
+    assert second.variables[v.CALL_ID] != first.variables[v.CALL_ID]
+    await _end(sample_app, second, HOTLINE_IDX="1", DIALSTATUS="NOANSWER")
+    calls, tickets = await _rows(sample_app)
+    states = {c.id: c.state for c in calls}
+    assert states == {first.variables[v.CALL_ID]: "answered", second.variables[v.CALL_ID]: "unanswered"}
+    assert len(tickets) == 2

@@ -29,7 +29,8 @@ async def test_keypad_call_busy_then_answered(sample_app: App, server: FastAgiSe
     )
     assert result.routed
     # The captures' command shapes: ANSWER, STREAM FILE, GET DATA <prompt> <ms> <digits>.
-    assert result.route.commands[:3] == [
+    assert result.route.commands[0].startswith(f"SET VARIABLE {v.CALL_ID} ")
+    assert result.route.commands[2:5] == [
         "ANSWER",
         'STREAM FILE hotline-welcome ""',
         "GET DATA hotline-enter-code 5000 4",
