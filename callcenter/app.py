@@ -23,6 +23,7 @@ from callcenter.services.roster import RosterService
 from callcenter.settings import Settings
 from callcenter.storage import migrate
 from callcenter.storage.db import create_engine, is_sqlite, session_factory
+from callcenter.storage.journal import FileJournal
 from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
 from callcenter.web.health import health_app
 
@@ -75,7 +76,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         dont_know_key=settings.routing.dont_know_key,
         stale_after=timedelta(seconds=settings.routing.stale_call_after_s),
     )
-    calls = CallService(uow, policy)
+    calls = CallService(uow, policy, journal=FileJournal(settings.journal_dir))
     ivr = IvrSettings(
         welcome=settings.prompts.welcome,
         enter_code=settings.prompts.enter_code,
@@ -95,6 +96,7 @@ async def prepare_database(app: App, now: datetime) -> None:
     await asyncio.to_thread(migrate.upgrade, app.settings.database.url)
     if app.settings.load_sample_data and not await app.facilities.list():
         await load_sample_data(app, now)
+    await app.calls.replay_journal()
     await app.calls.reconcile(now)
 
 

@@ -188,6 +188,8 @@ async def tickets_list(app: App, args: argparse.Namespace) -> int:
 
 
 async def calls_reconcile(app: App) -> int:
+    applied, left = await app.calls.replay_journal()
+    print(f"nhật ký: đã ghi {applied}, còn {left} / journal: applied {applied}, left {left}")
     closed = await app.calls.reconcile(utc_now())
     print(f"đã đóng {closed} cuộc gọi treo / closed {closed} stale calls")
     return EXIT_OK

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     load_sample_data: bool = False
     # facilities.csv and roster.csv loaded into an empty database when load_sample_data is true.
     sample_dir: Path = Path("config/sample")
+    # Call ends the database could not take are spooled here (fsynced) and replayed at start-up.
+    journal_dir: Path = Path("var/journal")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     agi: AgiSettings = Field(default_factory=AgiSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)

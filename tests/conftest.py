@@ -116,6 +116,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database={"url": database_url},
         recordings={"dir": str(recordings)},
         sample_dir=str(REPO / "config" / "sample"),
+        journal_dir=str(tmp_path / "journal"),
         load_sample_data=False,
         agi={"port": 0},
         http={"port": 0},

@@ -95,8 +95,9 @@ def conclude(targets: Sequence[Target], report: CallEndReport) -> CallOutcome:
     time is a pickup that never accepted (GOSUB_RESULT=CONTINUE in an old dialplan): not answered.
     """
     if not targets and report.current_index is not None:
-        # The dialplan's fallback path dialled its fixed number: we handed over no chain.
-        targets = [Target(TargetTier.FALLBACK, "", 0, "")]
+        # We handed over no chain: the dialplan dialled numbers of its own (its fixed fallback), and
+        # only its index tells how many.
+        targets = [Target(TargetTier.FALLBACK, "", 0, "")] * max(1, report.current_index)
     results = dict(report.results)
     idx = report.current_index
     if idx is not None and idx not in results and report.last_status is not None:

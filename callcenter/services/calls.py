@@ -21,12 +21,14 @@ from callcenter.domain.facility import Facility
 from callcenter.domain.routing import KeypadChoice, Target, TargetTier, build_chain, interpret_keypad
 from callcenter.domain.schedule import on_duty
 from callcenter.domain.ticket import Priority
+from callcenter.services import journal_codec
 from callcenter.services.holidays_vn import vietnam_holidays
-from callcenter.services.ports import NewCall, UnitOfWork, UnitOfWorkFactory
+from callcenter.services.ports import CallJournal, NewCall, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
 _SAFE_NAME = re.compile(r"[^0-9A-Za-z._-]")
+JOURNAL_CALL_ENDED = "call_ended"
 # MixMonitor's three files: the mix, r() = what the caller said, t() = what the caller heard.
 RECORDING_KINDS = (("mix", ""), ("caller", "-rx"), ("officer", "-tx"))
 
@@ -85,10 +87,12 @@ class CallService:
         uow: UnitOfWorkFactory,
         policy: CallPolicy,
         holidays: Callable[[int, int], Collection[date]] = vietnam_holidays,
+        journal: CallJournal | None = None,
     ) -> None:
         self._uow = uow
         self._policy = policy
         self._holidays = holidays
+        self._journal = journal
 
     async def receive(self, incoming: IncomingCall, now: datetime) -> ReceivedCall:
         """Create the call and its ticket at the first second; find the facility by dialled number."""
@@ -197,7 +201,56 @@ class CallService:
     async def end(
         self, incoming: IncomingCall, report: CallEndReport, recordings: RecordingNames, now: datetime
     ) -> CallOutcome | None:
-        """Record how the call ended on the call and its ticket; None if it had already ended."""
+        """Record how the call ended on the call and its ticket; None if it had already ended.
+
+        If the database cannot take it (down, locked past its timeout, disk full), the end goes to the
+        journal and is replayed later: a call that started always leaves a ticket.
+        """
+        try:
+            return await self._end(incoming, report, recordings, now)
+        except Exception as exc:
+            if self._journal is None:
+                raise
+            await self._journal.append(
+                JOURNAL_CALL_ENDED, journal_codec.dump_end(incoming, report, recordings, now)
+            )
+            log.error(
+                "call.end_journaled",
+                uniqueid=incoming.uniqueid,
+                call_id=incoming.call_id,
+                error=type(exc).__name__,
+            )
+            return None
+
+    async def replay_journal(self) -> tuple[int, int]:
+        """Apply the journalled call ends, oldest first; (applied, left). Stops at the first failure."""
+        if self._journal is None:
+            return 0, 0
+        entries = await self._journal.pending()
+        applied = 0
+        for key, kind, payload in entries:
+            if kind != JOURNAL_CALL_ENDED:
+                log.error("journal.unknown_kind", entry=key, kind=kind)
+                continue
+            try:
+                incoming, report, recordings, at = journal_codec.load_end(payload)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.error("journal.entry_unreadable", entry=key, error=str(exc)[:200])
+                continue
+            try:
+                await self._end(incoming, report, recordings, at)
+            except Exception as exc:
+                log.warning("journal.replay_stopped", entry=key, error=type(exc).__name__)
+                break
+            await self._journal.remove(key)
+            applied += 1
+        if applied:
+            log.info("journal.replayed", applied=applied, left=len(entries) - applied)
+        return applied, len(entries) - applied
+
+    async def _end(
+        self, incoming: IncomingCall, report: CallEndReport, recordings: RecordingNames, now: datetime
+    ) -> CallOutcome | None:
         async with self._uow() as uow:
             if incoming.call_id:
                 call = await uow.calls.by_id(incoming.call_id)

@@ -1,0 +1,73 @@
+"""A call end as plain JSON for the journal, and back. Versioned so an old spool still replays."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from callcenter.domain.call import AttemptResult, CallEndReport
+
+if TYPE_CHECKING:
+    from callcenter.services.calls import IncomingCall, RecordingNames
+
+VERSION = 1
+
+
+def dump_end(
+    incoming: IncomingCall, report: CallEndReport, recordings: RecordingNames, now: datetime
+) -> dict[str, Any]:
+    return {
+        "v": VERSION,
+        "at": now.isoformat(),
+        "incoming": {
+            "uniqueid": incoming.uniqueid,
+            "channel": incoming.channel,
+            "caller_number": incoming.caller_number,
+            "caller_name": incoming.caller_name,
+            "dialled_number": incoming.dialled_number,
+            "call_id": incoming.call_id,
+        },
+        "report": {
+            "routed": report.routed,
+            "current_index": report.current_index,
+            "results": {str(k): r.value for k, r in report.results.items()},
+            "last_status": report.last_status.value if report.last_status else None,
+            "answered_ms": report.answered_ms,
+            "hangup_cause": report.hangup_cause,
+            "voicemail_file": report.voicemail_file,
+            "voicemail_recorded": report.voicemail_recorded,
+            "duration_s": report.duration_s,
+        },
+        "recordings": {"mix": recordings.mix, "voicemail": recordings.voicemail},
+    }
+
+
+def load_end(data: dict[str, Any]) -> tuple[IncomingCall, CallEndReport, RecordingNames, datetime]:
+    from callcenter.services.calls import IncomingCall, RecordingNames
+
+    if data.get("v") != VERSION:
+        raise ValueError(f"unknown journal version {data.get('v')!r}")
+    at = datetime.fromisoformat(data["at"])
+    if at.tzinfo is None:
+        raise ValueError("journal time without a zone")
+    i, r, rec = data["incoming"], data["report"], data["recordings"]
+    incoming = IncomingCall(
+        uniqueid=str(i["uniqueid"]),
+        channel=str(i["channel"]),
+        caller_number=str(i["caller_number"]),
+        caller_name=str(i["caller_name"]),
+        dialled_number=str(i["dialled_number"]),
+        call_id=i.get("call_id"),
+    )
+    report = CallEndReport(
+        routed=bool(r["routed"]),
+        current_index=r["current_index"],
+        results={int(k): AttemptResult(v) for k, v in r["results"].items()},
+        last_status=AttemptResult(r["last_status"]) if r["last_status"] else None,
+        answered_ms=r["answered_ms"],
+        hangup_cause=r["hangup_cause"],
+        voicemail_file=r["voicemail_file"],
+        voicemail_recorded=bool(r["voicemail_recorded"]),
+        duration_s=r["duration_s"],
+    )
+    return incoming, report, RecordingNames(mix=rec["mix"], voicemail=rec["voicemail"]), at
