@@ -57,9 +57,12 @@ class AttemptResult(StrEnum):
 @dataclass(frozen=True)
 class Attempt:
     index: int  # 1-based position in the chain
-    tier: TargetTier
-    number: str
+    target: Target
     result: AttemptResult
+
+    @property
+    def tier(self) -> TargetTier:
+        return self.target.tier
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,7 @@ def conclude(targets: Sequence[Target], report: CallEndReport) -> CallOutcome:
     for i, res in list(results.items()):
         if res is AttemptResult.ANSWERED and report.answered_ms is None:
             results[i] = AttemptResult.REFUSED
-    attempts = tuple(
-        Attempt(i, t.tier, t.number, results.get(i, AttemptResult.NOT_TRIED))
-        for i, t in enumerate(targets, 1)
-    )
+    attempts = tuple(Attempt(i, t, results.get(i, AttemptResult.NOT_TRIED)) for i, t in enumerate(targets, 1))
     answered = [a.index for a in attempts if a.result is AttemptResult.ANSWERED]
     if answered:
         state = CallState.ANSWERED

@@ -279,7 +279,6 @@ class CallService:
                 report.hangup_cause,
                 "" if report.routed else "route not handed over: the dialplan's fallback",
                 now,
-                replace_chain=not report.routed,
             )
             files: list[tuple[str, str]] = []
             if recordings.mix:

@@ -108,9 +108,10 @@ class CallRepository(Protocol):
         hangup_cause: int | None,
         detail: str,
         now: datetime,
-        *,
-        replace_chain: bool = False,
-    ) -> None: ...
+    ) -> None:
+        """The call's end, and its whole chain as dialled (replacing the one saved at routing)."""
+        ...
+
     async def add_recordings(self, call_id: str, files: Sequence[tuple[str, str]], now: datetime) -> None:
         """(kind, file name relative to the recordings directory) pairs, once per call."""
         ...

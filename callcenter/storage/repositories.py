@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.call import Attempt, CallState
@@ -26,8 +26,6 @@ from callcenter.storage.models import (
     TicketEventRow,
     TicketRow,
 )
-
-_ATTEMPTS = cast(Table, CallAttemptRow.__table__)
 
 
 def _facility(row: FacilityRow) -> Facility:
@@ -282,42 +280,25 @@ class SqlCallRepository:
         hangup_cause: int | None,
         detail: str,
         now: datetime,
-        *,
-        replace_chain: bool = False,
     ) -> None:
-        if replace_chain:
-            await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
-        known = set(
-            (
-                await self._s.execute(select(CallAttemptRow.idx).where(CallAttemptRow.call_id == call_id))
-            ).scalars()
-        )
-        results = [{"cid": call_id, "i": a.index, "r": a.result.value} for a in attempts if a.index in known]
-        if results:
-            # One executemany round trip for the whole chain.
-            table = _ATTEMPTS  # Core, not ORM: the ORM takes an executemany UPDATE as "by primary key"
+        # The outcome carries the whole chain (with what each attempt gave): rewrite it in two statements.
+        await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
+        if attempts:
             await self._s.execute(
-                update(table)
-                .where(table.c.call_id == bindparam("cid"), table.c.idx == bindparam("i"))
-                .values(result=bindparam("r")),
-                results,
+                insert(CallAttemptRow),
+                [
+                    {
+                        "call_id": call_id,
+                        "idx": a.index,
+                        "tier": a.tier.value,
+                        "number": a.target.number,
+                        "officer_name": a.target.name,
+                        "ring_timeout_s": a.target.ring_timeout_s,
+                        "result": a.result.value,
+                    }
+                    for a in attempts
+                ],
             )
-        # Attempts we never handed over (the dialplan's own fallback number) are added.
-        extra = [
-            {
-                "call_id": call_id,
-                "idx": a.index,
-                "tier": a.tier.value,
-                "number": a.number,
-                "officer_name": "",
-                "ring_timeout_s": 0,
-                "result": a.result.value,
-            }
-            for a in attempts
-            if a.index not in known
-        ]
-        if extra:
-            await self._s.execute(insert(CallAttemptRow), extra)
         answered_tier = next((a.tier.value for a in attempts if a.index == answered_index), None)
         await self._s.execute(
             update(CallRow)
@@ -335,20 +316,15 @@ class SqlCallRepository:
         )
 
     async def add_recordings(self, call_id: str, files: Sequence[tuple[str, str]], now: datetime) -> None:
-        if not files:
-            return
-        have = set(
-            (
-                await self._s.execute(select(RecordingRow.kind).where(RecordingRow.call_id == call_id))
-            ).scalars()
-        )
-        rows = [
-            {"call_id": call_id, "kind": kind, "file_name": name, "created_at": now}
-            for kind, name in files
-            if kind not in have
-        ]
-        if rows:
-            await self._s.execute(insert(RecordingRow), rows)
+        # A call ends once (the service checks its state first); the unique (call_id, kind) backs that up.
+        if files:
+            await self._s.execute(
+                insert(RecordingRow),
+                [
+                    {"call_id": call_id, "kind": kind, "file_name": name, "created_at": now}
+                    for kind, name in files
+                ],
+            )
 
     async def open_started_before(self, before: datetime) -> list[CallRecord]:
         rows = (
