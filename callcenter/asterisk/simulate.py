@@ -108,13 +108,20 @@ def _digits(call: SimulatedCall) -> list[DigitInput]:
     return [Timeout()] * 5
 
 
-async def simulate_call(host: str, port: int, call: SimulatedCall) -> SimulatedResult:
-    route = await AsteriskPeer(_header(ROUTE_CALL_HEADER, call), digits=_digits(call)).run(host, port)
+async def simulate_call(
+    host: str, port: int, call: SimulatedCall, *, idle_timeout: float = 10.0
+) -> SimulatedResult:
+    """`idle_timeout`: how long Asterisk's side waits for the server's next command (real Asterisk
+    waits for ever; a load test raises it so that queueing is measured, not given up on)."""
+    route = await AsteriskPeer(
+        _header(ROUTE_CALL_HEADER, call), digits=_digits(call), idle_timeout=idle_timeout
+    ).run(host, port)
     dialplan = dialplan_after_route(route.variables, call)
     ended = await AsteriskPeer(
         _header(CALL_ENDED_HEADER, call),
         variables={**route.variables, **dialplan},
         expressions={v.CDR_DURATION_EXPR: str(call.talk_ms // 1000 + 10)},
+        idle_timeout=idle_timeout,
     ).run(host, port)
     return SimulatedResult(route, ended, dialplan)
 

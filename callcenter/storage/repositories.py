@@ -244,23 +244,7 @@ class SqlCallRepository:
         now: datetime,
     ) -> None:
         # route_call may run twice for one channel (a dialplan loop): the last chain is the one dialled.
-        await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
-        if targets:
-            await self._s.execute(
-                insert(CallAttemptRow),
-                [
-                    {
-                        "call_id": call_id,
-                        "idx": i,
-                        "tier": t.tier.value,
-                        "number": t.number,
-                        "officer_name": t.name,
-                        "ring_timeout_s": t.ring_timeout_s,
-                        "result": None,
-                    }
-                    for i, t in enumerate(targets, 1)
-                ],
-            )
+        await self._write_chain(call_id, [(i, t, None) for i, t in enumerate(targets, 1)])
         await self._s.execute(
             update(CallRow)
             .where(CallRow.id == call_id)
@@ -281,24 +265,8 @@ class SqlCallRepository:
         detail: str,
         now: datetime,
     ) -> None:
-        # The outcome carries the whole chain (with what each attempt gave): rewrite it in two statements.
-        await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
-        if attempts:
-            await self._s.execute(
-                insert(CallAttemptRow),
-                [
-                    {
-                        "call_id": call_id,
-                        "idx": a.index,
-                        "tier": a.tier.value,
-                        "number": a.target.number,
-                        "officer_name": a.target.name,
-                        "ring_timeout_s": a.target.ring_timeout_s,
-                        "result": a.result.value,
-                    }
-                    for a in attempts
-                ],
-            )
+        # The outcome carries the whole chain, with what each attempt gave.
+        await self._write_chain(call_id, [(a.index, a.target, a.result.value) for a in attempts])
         answered_tier = next((a.tier.value for a in attempts if a.index == answered_index), None)
         await self._s.execute(
             update(CallRow)
@@ -314,6 +282,26 @@ class SqlCallRepository:
                 end_detail=detail,
             )
         )
+
+    async def _write_chain(self, call_id: str, chain: Sequence[tuple[int, Target, str | None]]) -> None:
+        """Replace the call's attempts in two statements: (index, target, result or None)."""
+        await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
+        if chain:
+            await self._s.execute(
+                insert(CallAttemptRow),
+                [
+                    {
+                        "call_id": call_id,
+                        "idx": i,
+                        "tier": t.tier.value,
+                        "number": t.number,
+                        "officer_name": t.name,
+                        "ring_timeout_s": t.ring_timeout_s,
+                        "result": result,
+                    }
+                    for i, t, result in chain
+                ],
+            )
 
     async def add_recordings(self, call_id: str, files: Sequence[tuple[str, str]], now: datetime) -> None:
         # A call ends once (the service checks its state first); the unique (call_id, kind) backs that up.
