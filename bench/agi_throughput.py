@@ -51,6 +51,7 @@ class Run:
     latencies: list[float]
     errors: int
     calls: int
+    kinds: dict[str, int]
 
     @property
     def sessions_per_s(self) -> float:
@@ -66,24 +67,28 @@ class Run:
 
 async def _drive(port: int, first: int, count: int, concurrency: int) -> Run:
     latencies: list[float] = []
-    errors = 0
+    kinds: dict[str, int] = {}
     queue = iter(range(first, first + count))
 
+    def failed(kind: str) -> None:
+        kinds[kind] = kinds.get(kind, 0) + 1
+
     async def caller() -> None:
-        nonlocal errors
         for i in queue:
             t0 = time.perf_counter()
             try:
                 result = await simulate_call("127.0.0.1", port, make_call(i), idle_timeout=300)
-                if not result.routed or not result.ended.server_closed:
-                    errors += 1
-            except Exception:
-                errors += 1
+                if not result.routed:
+                    failed("no route: " + result.route.variables.get(v.AGI_FAILURE, "?"))
+                elif not result.ended.server_closed:
+                    failed("call_ended not closed by the server")
+            except Exception as exc:
+                failed(type(exc).__name__)
             latencies.append(time.perf_counter() - t0)
 
     t0 = time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
-    return Run(time.perf_counter() - t0, latencies, errors, count)
+    return Run(time.perf_counter() - t0, latencies, sum(kinds.values()), count, kinds)
 
 
 def drive(port: int, first: int, count: int, concurrency: int) -> Run:

@@ -20,11 +20,13 @@ from callcenter.logging import configure_logging
 from callcenter.services.calls import CallPolicy, CallService
 from callcenter.services.facilities import FacilityService
 from callcenter.services.roster import RosterService
+from callcenter.services.transcription import JobPolicy, TranscriptionService, work
 from callcenter.settings import Settings
 from callcenter.storage import migrate
 from callcenter.storage.db import create_engine, is_sqlite, session_factory
 from callcenter.storage.journal import FileJournal
 from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
+from callcenter.transcription.adapter import PipelineTranscriber, check_model, make_engine
 from callcenter.web.health import health_app
 
 log = structlog.get_logger(__name__)
@@ -43,6 +45,7 @@ class App:
     facilities: FacilityService
     roster: RosterService
     handlers: dict[str, Handler]
+    transcription: TranscriptionService | None  # None: engine "none"
 
     async def close(self) -> None:
         await self.uow.close()
@@ -75,6 +78,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         authority_line=settings.routing.authority_line,
         dont_know_key=settings.routing.dont_know_key,
         stale_after=timedelta(seconds=settings.routing.stale_call_after_s),
+        transcribe_attempts=settings.transcription.max_attempts,
     )
     calls = CallService(uow, policy, journal=FileJournal(settings.journal_dir))
     ivr = IvrSettings(
@@ -88,7 +92,32 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         code_attempts=settings.routing.keypad_attempts,
     )
     handlers = entry_point_table(CallEntryPoints(calls, ivr, clock))
-    return App(settings, engine, uow, calls, FacilityService(uow), RosterService(uow, settings.tz), handlers)
+    return App(
+        settings,
+        engine,
+        uow,
+        calls,
+        FacilityService(uow),
+        RosterService(uow, settings.tz),
+        handlers,
+        build_transcription(settings, uow),
+    )
+
+
+def build_transcriber(settings: Settings) -> PipelineTranscriber:
+    ts = settings.transcription
+    return PipelineTranscriber(make_engine(ts.engine, ts.model_path))
+
+
+def build_transcription(settings: Settings, uow: SqlUnitOfWorkFactory) -> TranscriptionService | None:
+    if settings.transcription.engine == "none":
+        return None
+    return TranscriptionService(
+        uow,
+        build_transcriber(settings),
+        settings.recordings.dir,
+        JobPolicy(max_attempts=settings.transcription.max_attempts),
+    )
 
 
 async def prepare_database(app: App, now: datetime) -> None:
@@ -98,6 +127,10 @@ async def prepare_database(app: App, now: datetime) -> None:
         await load_sample_data(app, now)
     await app.calls.replay_journal()
     await app.calls.reconcile(now)
+    if app.transcription is not None:
+        # A call the service never heard of (down for all of it) still left its recordings.
+        for recording in await app.transcription.orphan_recordings():
+            await app.calls.adopt_recording(recording, now)
 
 
 async def load_sample_data(app: App, now: datetime) -> None:
@@ -129,6 +162,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         handler_timeout=settings.agi.handler_timeout_s,
     )
     await agi.start()
+    stop = stop or asyncio.Event()
+    workers = start_workers(app, stop, settings.transcription.workers)
     runner = web.AppRunner(health_app(app.engine))
     await runner.setup()
     site = web.TCPSite(runner, settings.http.host, settings.http.port)
@@ -139,7 +174,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         http=f"{settings.http.host}:{settings.http.port}",
         database=_safe_url(settings.database.url),
     )
-    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows / not main thread
@@ -149,8 +183,32 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     finally:
         log.info("service.stopping")
         await agi.close()
+        await asyncio.gather(*workers, return_exceptions=True)
         await runner.cleanup()
         await app.close()
+
+
+def start_workers(app: App, stop: asyncio.Event, count: int) -> list[asyncio.Task[None]]:
+    """Transcription workers in this process; none (and a clear log line) if the model is unusable:
+    the jobs wait in the database for a fixed model or `callcenter worker`."""
+    ts = app.settings.transcription
+    if app.transcription is None or count == 0:
+        return []
+    problem = check_model(ts.engine, ts.model_path)
+    if problem is not None:
+        log.error(
+            "transcription.model_unusable",
+            engine=ts.engine,
+            model_path=str(ts.model_path),
+            problem=problem,
+            hint="callcenter models install SOURCE, or set transcription.model_path",
+        )
+        return []
+    service = app.transcription
+    return [
+        asyncio.create_task(work(service, utc_now, stop, idle_s=ts.idle_poll_s), name=f"transcriber-{i}")
+        for i in range(count)
+    ]
 
 
 def _safe_url(url: str) -> str:

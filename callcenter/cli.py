@@ -73,6 +73,33 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--limit", type=int, default=50)
     tl.add_argument("--show-numbers", action="store_true", help="show callers' full numbers (for callbacks)")
 
+    ts = tic.add_parser("search", help="accent-insensitive search over ticket text and transcripts")
+    ts.add_argument("query", nargs="+")
+    ts.add_argument("--json", action="store_true")
+    ts.add_argument("--limit", type=int, default=20)
+
+    wk = sub.add_parser(
+        "worker", help="run transcription workers (more processes, or other machines on PostgreSQL)"
+    )
+    wk.add_argument("--workers", type=int, default=1, help="workers in this process")
+    tr = sub.add_parser(
+        "transcribe", help="transcribe a ticket's call again, a WAV file, or the whole backlog"
+    )
+    trg = tr.add_mutually_exclusive_group(required=True)
+    trg.add_argument("--ticket", help="ticket reference, e.g. PA-20261123-000001")
+    trg.add_argument("--file", type=Path, help="a WAV file: print its transcript")
+    trg.add_argument("--backlog", action="store_true", help="every queued job, now")
+    sub.add_parser(
+        "classify", help="lines of text on stdin -> category, confidence, incident flag (JSON lines)"
+    )
+    mod = sub.add_parser("models", help="speech models").add_subparsers(dest="action", required=True)
+    mi = mod.add_parser("install", help="install a model from a directory, a .zip or an http(s) URL")
+    mi.add_argument("source")
+    mi.add_argument("--engine", choices=["vosk", "whisper"], default="vosk")
+    mi.add_argument("--sha256", help="expected sha256 of the archive (always give it for a download)")
+    mi.add_argument("--name", help="directory name under transcription.models_dir")
+    mi.add_argument("--force", action="store_true", help="replace an installed model of that name")
+
     calls = sub.add_parser("calls", help="calls").add_subparsers(dest="action", required=True)
     calls.add_parser("reconcile", help="close calls whose call_ended never arrived")
 
@@ -159,6 +186,16 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             )
         case "tickets", "list":
             return await _with_app(settings, lambda app: c.tickets_list(app, args))
+        case "tickets", "search":
+            return await _with_app(settings, lambda app: c.tickets_search(app, " ".join(args.query), args))
+        case "worker", _:
+            return await _with_app(settings, lambda app: c.worker(app, args.workers))
+        case "transcribe", _:
+            return await _with_app(settings, lambda app: c.transcribe(app, args))
+        case "classify", _:
+            return c.classify_stdin()
+        case "models", "install":
+            return c.models_install(settings, args)
         case "calls", "reconcile":
             return await _with_app(settings, c.calls_reconcile)
         case "simulate", _:

@@ -15,6 +15,7 @@ from callcenter.app import App, utc_now
 from callcenter.domain.phone import mask
 from callcenter.domain.roster import Tier
 from callcenter.services.facilities import FacilityImport
+from callcenter.services.ports import TicketSummary
 from callcenter.settings import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -161,20 +162,7 @@ async def tickets_list(app: App, args: argparse.Namespace) -> int:
         status=args.status, facility_code=args.facility, limit=args.limit
     )
     tz = app.settings.tz
-    rows = [
-        {
-            "ref": t.ref,
-            "created_at": t.created_at.astimezone(tz).isoformat(),
-            "facility": t.facility_code,
-            "status": t.status,
-            "caller": t.caller_number if args.show_numbers else mask(t.caller_number),
-            "call_state": t.call_state,
-            "answered_tier": t.answered_tier,
-            "needs_callback": t.needs_callback,
-            "recordings": list(t.recordings),
-        }
-        for t in tickets
-    ]
+    rows = _ticket_rows(app, tickets, args.show_numbers)
     if args.json:
         _json(rows)
         return EXIT_OK
@@ -218,4 +206,152 @@ async def simulate(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for line in summary:
         print(line)
+    return EXIT_OK
+
+
+def _ticket_rows(app: App, tickets: list[TicketSummary], show_numbers: bool) -> list[dict[str, Any]]:
+    tz = app.settings.tz
+    return [
+        {
+            "ref": t.ref,
+            "created_at": t.created_at.astimezone(tz).isoformat(),
+            "facility": t.facility_code,
+            "status": t.status,
+            "caller": t.caller_number if show_numbers else mask(t.caller_number),
+            "call_state": t.call_state,
+            "answered_tier": t.answered_tier,
+            "needs_callback": t.needs_callback,
+            "category_suggested": t.category_suggested,
+            "category_confidence": t.category_confidence,
+            "incident": t.incident,
+            "recordings": list(t.recordings),
+        }
+        for t in tickets
+    ]
+
+
+async def tickets_search(app: App, query: str, args: argparse.Namespace) -> int:
+    from callcenter.services.tickets import TicketQueries
+
+    found = await TicketQueries(app.uow).search(query, limit=args.limit)
+    rows = _ticket_rows(app, found, show_numbers=False)
+    if args.json:
+        _json(rows)
+    else:
+        for r in rows:
+            flag = " ⚠ SỰ CỐ" if r["incident"] else ""
+            print(
+                f"{r['ref']:<20} {r['created_at'][:16]} {r['facility'] or '-':<10} "
+                f"{r['category_suggested'] or '-':<20}{flag}"
+            )
+        print(f"{len(rows)} phiếu / tickets", file=sys.stderr)
+    return EXIT_OK
+
+
+async def worker(app: App, count: int) -> int:
+    import signal
+
+    from callcenter.app import start_workers
+
+    if app.transcription is None:
+        print("transcription.engine là none: không có gì để chạy / nothing to run", file=sys.stderr)
+        return EXIT_USAGE
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = start_workers(app, stop, count)
+    if not tasks:
+        return EXIT_USAGE  # the model is unusable: start_workers said why
+    await stop.wait()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return EXIT_OK
+
+
+async def transcribe(app: App, args: argparse.Namespace) -> int:
+    from callcenter.app import utc_now
+    from callcenter.transcription.adapter import check_model
+
+    ts = app.settings.transcription
+    if app.transcription is None:
+        print("transcription.engine là none / no engine configured", file=sys.stderr)
+        return EXIT_USAGE
+    problem = check_model(ts.engine, ts.model_path)
+    if problem is not None:
+        print(f"mô hình không dùng được / unusable model: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.file is not None:
+        return await _transcribe_file(app, args.file)
+    if args.ticket and not await app.transcription.requeue(args.ticket, utc_now()):
+        print(f"phiếu {args.ticket} không có ghi âm / no recording job for that ticket", file=sys.stderr)
+        return EXIT_USAGE
+    total = await app.transcription.pending()
+    done = 0
+    while await app.transcription.run_once(utc_now):
+        done += 1
+        _progress(done, total)
+    print(file=sys.stderr)
+    print(f"đã xử lý {done} / processed {done}")
+    return EXIT_OK
+
+
+def _progress(done: int, total: int) -> None:
+    total = max(total, done)
+    width = 30
+    filled = width * done // total if total else width
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+async def _transcribe_file(app: App, path: Path) -> int:
+    from callcenter.app import build_transcriber
+    from callcenter.domain.turns import render
+
+    transcriber = build_transcriber(app.settings)
+    result = await asyncio.to_thread(transcriber.transcribe, {"mix": path})
+    for kind, why in sorted(result.problems.items()):
+        print(f"{kind}: {why}", file=sys.stderr)
+    # The operator asked for this file's text: it goes to stdout, never to a log.
+    print(render(result.turns + result.voicemail_turns))
+    return EXIT_OK if result.turns or not result.problems else EXIT_FINDINGS
+
+
+def classify_stdin() -> int:
+    from callcenter.domain.classify import suggest_category
+    from callcenter.domain.incident import detect_incident
+
+    for line in sys.stdin:
+        text = line.strip()
+        if not text:
+            continue
+        suggestion = suggest_category(text)
+        incident = detect_incident(text)
+        _line = {
+            "text": text,
+            "category": suggestion.code.value,
+            "confidence": round(suggestion.confidence, 3),
+            "incident": incident.flagged,
+            "incident_reasons": list(incident.reasons),
+        }
+        print(json.dumps(_line, ensure_ascii=False), flush=True)
+    return EXIT_OK
+
+
+def models_install(settings: Settings, args: argparse.Namespace) -> int:
+    from callcenter.transcription.models import ModelInstallError, install_model
+
+    try:
+        path = install_model(
+            args.source,
+            settings.transcription.models_dir,
+            engine=args.engine,
+            sha256=args.sha256,
+            name=args.name,
+            force=args.force,
+        )
+    except ModelInstallError as exc:
+        print(f"không cài được mô hình / model not installed: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"đã cài / installed: {path}")
+    if path != settings.transcription.model_path:
+        print(f'set transcription.model_path = "{path}" (or CALLCENTER_TRANSCRIPTION__MODEL_PATH)')
     return EXIT_OK

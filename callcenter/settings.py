@@ -81,6 +81,19 @@ class PromptSettings(BaseModel):
     voicemail: str = "hotline-voicemail"
 
 
+class TranscriptionSettings(BaseModel):
+    # "vosk" (default, offline), "whisper" (faster-whisper, more accurate, slower) or "none".
+    engine: Literal["vosk", "whisper", "none"] = "vosk"
+    # Directory of the model (e.g. vosk-model-small-vn-0.4 unpacked); `callcenter models install` puts
+    # models under models_dir. An engine whose model is missing is reported at start-up, not at a call.
+    model_path: Path = Path("models/vosk-model-small-vn-0.4")
+    models_dir: Path = Path("models")
+    # Workers inside `callcenter serve`; `callcenter worker` runs more as separate processes.
+    workers: int = Field(default=1, ge=0, le=32)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    idle_poll_s: float = Field(default=2.0, gt=0)
+
+
 class LoggingSettings(BaseModel):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -105,6 +118,7 @@ class Settings(BaseSettings):
     ring_timeouts: RingTimeouts = Field(default_factory=RingTimeouts)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     prompts: PromptSettings = Field(default_factory=PromptSettings)
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @field_validator("timezone")

@@ -74,6 +74,10 @@ class CallPolicy:
     authority_line: str
     dont_know_key: str
     stale_after: timedelta
+    # Transcription jobs are queued with the call's end, in the same transaction.
+    transcribe: bool = True
+    transcribe_after: timedelta = timedelta(seconds=10)  # MixMonitor closes its files after call_ended
+    transcribe_attempts: int = 3
 
 
 def recording_name(uniqueid: str) -> str:
@@ -286,6 +290,15 @@ class CallService:
             if outcome.voicemail_file:
                 files.append(("voicemail", f"{outcome.voicemail_file}.wav"))
             await uow.calls.add_recordings(call.id, files, now)
+            if files and self._policy.transcribe and call.ticket_id is not None:
+                await uow.jobs.enqueue(
+                    call.id,
+                    call.ticket_id,
+                    recordings.mix or (recordings.voicemail or "").removesuffix("-voicemail"),
+                    run_after=now + self._policy.transcribe_after,
+                    max_attempts=self._policy.transcribe_attempts,
+                    now=now,
+                )
             assert call.ticket_id is not None
             await uow.tickets.after_call(
                 call.ticket_id,
@@ -314,6 +327,45 @@ class CallService:
             needs_callback=outcome.needs_callback,
         )
         return outcome
+
+    async def adopt_recording(self, recording: str, now: datetime) -> str:
+        """A recording on disk that no call knows of: the service never heard of that call (it was down
+        for all of it, and the dialplan's fallback recorded it). It still becomes a ticket, with a job to
+        transcribe it, so that somebody listens; returns the ticket reference."""
+        uniqueid = recording.removeprefix("hotline-")
+        async with self._uow() as uow:
+            received = await self._open(
+                uow, IncomingCall(uniqueid, "", "", "", ""), now, "received_from_recording"
+            )
+            await uow.calls.set_ended(
+                received.call_id,
+                CallState.UNKNOWN,
+                (),
+                None,
+                None,
+                None,
+                None,
+                "found only as a recording on disk",
+                now,
+            )
+            await uow.calls.add_recordings(
+                received.call_id,
+                [(kind, f"{recording}{suffix}.wav") for kind, suffix in RECORDING_KINDS],
+                now,
+            )
+            await uow.tickets.after_call(received.ticket_id, needs_callback=True, priority="normal", now=now)
+            if self._policy.transcribe:
+                await uow.jobs.enqueue(
+                    received.call_id,
+                    received.ticket_id,
+                    recording,
+                    run_after=now,
+                    max_attempts=self._policy.transcribe_attempts,
+                    now=now,
+                )
+            await uow.commit()
+        log.warning("call.adopted_recording", ticket=received.ticket_ref, recording=recording)
+        return received.ticket_ref
 
     async def reconcile(self, now: datetime) -> int:
         """Close calls whose call_ended never came (the service was down when they hung up)."""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, Self
 
 from callcenter.domain.call import Attempt, CallState
 from callcenter.domain.facility import Facility
 from callcenter.domain.roster import Override, Rotation
 from callcenter.domain.routing import Target
+from callcenter.domain.turns import Turn
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class TicketSummary:
     call_state: str | None
     answered_tier: str | None
     recordings: tuple[str, ...]
+    category_suggested: str | None = None
+    category_confidence: float | None = None
+    incident: bool = False
 
 
 class FacilityRepository(Protocol):
@@ -136,6 +141,108 @@ class TicketRepository(Protocol):
         self, *, status: str | None = None, facility_code: str | None = None, limit: int = 100
     ) -> list[TicketSummary]: ...
     async def count(self) -> int: ...
+    async def id_by_ref(self, ref: str) -> int | None: ...
+    async def set_suggestion(
+        self,
+        ticket_id: int,
+        *,
+        category: str,
+        confidence: float,
+        incident: bool,
+        incident_reasons: str,
+        now: datetime,
+    ) -> None:
+        """The machine's suggestion; an incident also raises the priority. The confirmed category is apart."""
+        ...
+
+    async def index_text(self, ticket_id: int, body: str) -> None:
+        """Replace the ticket's search body (already folded: no diacritics, lower case)."""
+        ...
+
+    async def search(self, folded_query: str, *, limit: int = 50) -> list[TicketSummary]: ...
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    call_id: str
+    ticket_id: int
+    recording: str
+    attempts: int  # including the one just claimed
+    max_attempts: int
+
+
+class JobRepository(Protocol):
+    async def enqueue(
+        self,
+        call_id: str,
+        ticket_id: int,
+        recording: str,
+        *,
+        run_after: datetime,
+        max_attempts: int,
+        now: datetime,
+    ) -> None:
+        """Queue the call's recordings once (a second enqueue for the same call is ignored)."""
+        ...
+
+    async def claim(self, owner: str, now: datetime, lease_s: float) -> Job | None:
+        """The oldest due job, queued or whose lease expired (its worker died), leased to `owner`."""
+        ...
+
+    async def complete(self, job_id: int, now: datetime) -> None: ...
+    async def retry(self, job_id: int, error: str, run_after: datetime, now: datetime) -> None: ...
+    async def fail(self, job_id: int, error: str, now: datetime) -> None: ...
+    async def counts(self) -> dict[str, int]: ...
+    async def recording_files(self) -> frozenset[str]:
+        """File names of every recording attached to a call."""
+        ...
+
+    async def requeue(self, ticket_id: int, now: datetime) -> bool:
+        """Run the ticket's job again now, from its first attempt; False when it has none."""
+        ...
+
+    async def state_for_ticket(self, ticket_id: int) -> tuple[str, int, str] | None:
+        """(status, attempts, last error) of the ticket's job."""
+        ...
+
+
+@dataclass(frozen=True)
+class TranscriptRecord:
+    call_id: str
+    ticket_id: int
+    engine: str
+    language: str
+    source: str
+    turns: list[dict[str, Any]]
+    text: str
+    text_masked: str
+    leg_problems: dict[str, str]
+
+
+class TranscriptRepository(Protocol):
+    async def save(self, record: TranscriptRecord, now: datetime) -> None: ...
+    async def for_ticket(self, ticket_id: int) -> TranscriptRecord | None: ...
+
+
+@dataclass(frozen=True)
+class TranscriptionResult:
+    """What a speech engine made of a call's recordings (see `Transcriber`)."""
+
+    turns: tuple[Turn, ...]  # caller/officer turns from the legs, or "unknown" from the mix
+    voicemail_turns: tuple[Turn, ...]
+    source: str  # "legs" | "mix" | "none"
+    engine: str
+    language: str
+    problems: dict[str, str]  # recording kind -> why it could not be used (missing, empty, not a WAV…)
+
+
+class Transcriber(Protocol):
+    """CPU-bound and synchronous: the services run it off the event loop."""
+
+    def transcribe(self, recordings: Mapping[str, Path]) -> TranscriptionResult:
+        """`recordings`: kind ("mix", "caller", "officer", "voicemail") -> file."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -150,6 +257,10 @@ class UnitOfWork(Protocol):
     def calls(self) -> CallRepository: ...
     @property
     def tickets(self) -> TicketRepository: ...
+    @property
+    def jobs(self) -> JobRepository: ...
+    @property
+    def transcripts(self) -> TranscriptRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -152,7 +153,10 @@ class TicketRow(Base):
     caller_number: Mapped[str] = mapped_column(String(32), default="")
     caller_name: Mapped[str] = mapped_column(String(200), default="")
     category_suggested: Mapped[str | None] = mapped_column(String(32))
+    category_confidence: Mapped[float | None] = mapped_column(Float)
     category_confirmed: Mapped[str | None] = mapped_column(String(32))
+    incident: Mapped[bool] = mapped_column(Boolean, default=False)  # possible serious medical incident
+    incident_reasons: Mapped[str] = mapped_column(Text, default="")
     outside_jurisdiction: Mapped[bool] = mapped_column(Boolean, default=False)
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
@@ -166,3 +170,38 @@ class TicketEventRow(Base):
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TranscriptionJobRow(Base):
+    """A call's recordings waiting to be transcribed. Leased, so a worker killed mid-job loses nothing."""
+
+    __tablename__ = "transcription_jobs"
+    __table_args__ = (Index("ix_transcription_jobs_due", "status", "run_after"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    recording: Mapped[str] = mapped_column(String(200))  # base name of the call's files
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    run_after: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class TranscriptRow(Base):
+    __tablename__ = "transcripts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    engine: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))  # legs | mix | voicemail
+    turns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # speaker, start, end, text, words
+    text: Mapped[str] = mapped_column(Text)
+    text_masked: Mapped[str] = mapped_column(Text)  # for roles that must not see personal data
+    leg_problems: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.call import Attempt, CallState
@@ -15,7 +15,7 @@ from callcenter.domain.facility import Facility, FacilityKind
 from callcenter.domain.roster import DayKind, Officer, Override, Recurrence, Rotation, Tier
 from callcenter.domain.routing import Target, TargetTier
 from callcenter.domain.ticket import TicketStatus, ticket_reference
-from callcenter.services.ports import CallRecord, NewCall, TicketSummary
+from callcenter.services.ports import CallRecord, Job, NewCall, TicketSummary, TranscriptRecord
 from callcenter.storage.models import (
     CallAttemptRow,
     CallRow,
@@ -25,7 +25,11 @@ from callcenter.storage.models import (
     RotationRow,
     TicketEventRow,
     TicketRow,
+    TranscriptionJobRow,
+    TranscriptRow,
 )
+
+JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED = "queued", "running", "done", "failed"
 
 
 def _facility(row: FacilityRow) -> Facility:
@@ -392,16 +396,77 @@ class SqlTicketRepository:
     async def latest(
         self, *, status: str | None = None, facility_code: str | None = None, limit: int = 100
     ) -> list[TicketSummary]:
-        query = (
-            select(TicketRow, CallRow.state, CallRow.answered_tier)
-            .outerjoin(CallRow, CallRow.id == TicketRow.call_id)
-            .order_by(TicketRow.id.desc())
-            .limit(limit)
-        )
+        query = self._summary_query().order_by(TicketRow.id.desc()).limit(limit)
         if status is not None:
             query = query.where(TicketRow.status == status)
         if facility_code is not None:
             query = query.where(TicketRow.facility_code == facility_code)
+        return await self._summaries(query)
+
+    async def search(self, folded_query: str, *, limit: int = 50) -> list[TicketSummary]:
+        words = folded_query.split()
+        if not words:
+            return []
+        if self._s.get_bind().dialect.name == "sqlite":
+            # Each word a quoted FTS5 string (no operator injection); implicit AND; best match first.
+            match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+            hits = text("SELECT rowid FROM ticket_search WHERE ticket_search MATCH :q ORDER BY rank LIMIT :n")
+        else:
+            match = " ".join(words)
+            hits = text(
+                "SELECT ticket_id FROM ticket_search WHERE tsv @@ plainto_tsquery('simple', :q)"
+                " ORDER BY ts_rank(tsv, plainto_tsquery('simple', :q)) DESC LIMIT :n"
+            )
+        ids = [int(r[0]) for r in (await self._s.execute(hits, {"q": match, "n": limit})).all()]
+        if not ids:
+            return []
+        found = {t.id: t for t in await self._summaries(self._summary_query().where(TicketRow.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
+
+    async def index_text(self, ticket_id: int, body: str) -> None:
+        if self._s.get_bind().dialect.name == "sqlite":
+            await self._s.execute(text("DELETE FROM ticket_search WHERE rowid = :id"), {"id": ticket_id})
+            await self._s.execute(
+                text("INSERT INTO ticket_search (rowid, body) VALUES (:id, :body)"),
+                {"id": ticket_id, "body": body},
+            )
+        else:
+            await self._s.execute(
+                text(
+                    "INSERT INTO ticket_search (ticket_id, body) VALUES (:id, :body)"
+                    " ON CONFLICT (ticket_id) DO UPDATE SET body = EXCLUDED.body"
+                ),
+                {"id": ticket_id, "body": body},
+            )
+
+    async def set_suggestion(
+        self,
+        ticket_id: int,
+        *,
+        category: str,
+        confidence: float,
+        incident: bool,
+        incident_reasons: str,
+        now: datetime,
+    ) -> None:
+        values: dict[str, Any] = {
+            "category_suggested": category,
+            "category_confidence": confidence,
+            "incident": incident,
+            "incident_reasons": incident_reasons,
+            "updated_at": now,
+        }
+        if incident:
+            values["priority"] = "high"
+        await self._s.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(**values))
+
+    @staticmethod
+    def _summary_query() -> Select[TicketRow, str, str | None]:
+        return select(TicketRow, CallRow.state, CallRow.answered_tier).outerjoin(
+            CallRow, CallRow.id == TicketRow.call_id
+        )
+
+    async def _summaries(self, query: Select[TicketRow, str, str | None]) -> list[TicketSummary]:
         rows = (await self._s.execute(query)).all()
         call_ids = [t.call_id for t, _, _ in rows if t.call_id]
         recs: dict[str, list[str]] = {}
@@ -429,9 +494,189 @@ class SqlTicketRepository:
                 call_state=state,
                 answered_tier=tier,
                 recordings=tuple(recs.get(t.call_id or "", ())),
+                category_suggested=t.category_suggested,
+                category_confidence=t.category_confidence,
+                incident=t.incident,
             )
             for t, state, tier in rows
         ]
 
     async def count(self) -> int:
         return int((await self._s.execute(select(func.count()).select_from(TicketRow))).scalar_one())
+
+    async def id_by_ref(self, ref: str) -> int | None:
+        return (await self._s.execute(select(TicketRow.id).where(TicketRow.ref == ref))).scalar_one_or_none()
+
+
+class SqlJobRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def enqueue(
+        self,
+        call_id: str,
+        ticket_id: int,
+        recording: str,
+        *,
+        run_after: datetime,
+        max_attempts: int,
+        now: datetime,
+    ) -> None:
+        exists = (
+            await self._s.execute(
+                select(TranscriptionJobRow.id).where(TranscriptionJobRow.call_id == call_id)
+            )
+        ).first()
+        if exists is None:
+            await self._s.execute(
+                insert(TranscriptionJobRow).values(
+                    call_id=call_id,
+                    ticket_id=ticket_id,
+                    recording=recording,
+                    status=JOB_QUEUED,
+                    attempts=0,
+                    max_attempts=max_attempts,
+                    run_after=run_after,
+                    last_error="",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+    async def claim(self, owner: str, now: datetime, lease_s: float) -> Job | None:
+        due = or_(
+            and_(TranscriptionJobRow.status == JOB_QUEUED, TranscriptionJobRow.run_after <= now),
+            # A worker that died mid-job leaves it running with a lease that runs out: take it again.
+            and_(TranscriptionJobRow.status == JOB_RUNNING, TranscriptionJobRow.lease_until < now),
+        )
+        # SKIP LOCKED lets workers on several machines claim side by side on PostgreSQL; SQLite ignores
+        # FOR UPDATE and has one writer anyway.
+        row = (
+            (
+                await self._s.execute(
+                    select(TranscriptionJobRow)
+                    .where(due)
+                    .order_by(TranscriptionJobRow.run_after, TranscriptionJobRow.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if row is None:
+            return None
+        row.status = JOB_RUNNING
+        row.attempts += 1
+        row.lease_owner = owner
+        row.lease_until = now + timedelta(seconds=lease_s)
+        row.updated_at = now
+        await self._s.flush()
+        return Job(row.id, row.call_id, row.ticket_id, row.recording, row.attempts, row.max_attempts)
+
+    async def _set(self, job_id: int, **values: Any) -> None:
+        await self._s.execute(
+            update(TranscriptionJobRow).where(TranscriptionJobRow.id == job_id).values(**values)
+        )
+
+    async def complete(self, job_id: int, now: datetime) -> None:
+        await self._set(
+            job_id, status=JOB_DONE, lease_owner=None, lease_until=None, last_error="", updated_at=now
+        )
+
+    async def retry(self, job_id: int, error: str, run_after: datetime, now: datetime) -> None:
+        await self._set(
+            job_id,
+            status=JOB_QUEUED,
+            lease_owner=None,
+            lease_until=None,
+            last_error=error[:2000],
+            run_after=run_after,
+            updated_at=now,
+        )
+
+    async def fail(self, job_id: int, error: str, now: datetime) -> None:
+        await self._set(
+            job_id,
+            status=JOB_FAILED,
+            lease_owner=None,
+            lease_until=None,
+            last_error=error[:2000],
+            updated_at=now,
+        )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._s.execute(
+            select(TranscriptionJobRow.status, func.count()).group_by(TranscriptionJobRow.status)
+        )
+        return {status: int(n) for status, n in rows.all()}
+
+    async def recording_files(self) -> frozenset[str]:
+        return frozenset((await self._s.execute(select(RecordingRow.file_name))).scalars())
+
+    async def requeue(self, ticket_id: int, now: datetime) -> bool:
+        result = await self._s.execute(
+            update(TranscriptionJobRow)
+            .where(TranscriptionJobRow.ticket_id == ticket_id)
+            .values(
+                status=JOB_QUEUED,
+                attempts=0,
+                run_after=now,
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def state_for_ticket(self, ticket_id: int) -> tuple[str, int, str] | None:
+        row = (
+            await self._s.execute(
+                select(
+                    TranscriptionJobRow.status, TranscriptionJobRow.attempts, TranscriptionJobRow.last_error
+                ).where(TranscriptionJobRow.ticket_id == ticket_id)
+            )
+        ).first()
+        return (row[0], int(row[1]), row[2]) if row else None
+
+
+class SqlTranscriptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def save(self, record: TranscriptRecord, now: datetime) -> None:
+        await self._s.execute(delete(TranscriptRow).where(TranscriptRow.call_id == record.call_id))
+        await self._s.execute(
+            insert(TranscriptRow).values(
+                call_id=record.call_id,
+                ticket_id=record.ticket_id,
+                engine=record.engine,
+                language=record.language,
+                source=record.source,
+                turns=record.turns,
+                text=record.text,
+                text_masked=record.text_masked,
+                leg_problems=record.leg_problems,
+                created_at=now,
+            )
+        )
+
+    async def for_ticket(self, ticket_id: int) -> TranscriptRecord | None:
+        row = (
+            (await self._s.execute(select(TranscriptRow).where(TranscriptRow.ticket_id == ticket_id)))
+            .scalars()
+            .first()
+        )
+        if row is None:
+            return None
+        return TranscriptRecord(
+            row.call_id,
+            row.ticket_id,
+            row.engine,
+            row.language,
+            row.source,
+            row.turns,
+            row.text,
+            row.text_masked,
+            dict(row.leg_problems),
+        )

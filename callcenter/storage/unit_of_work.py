@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from callcenter.storage.repositories import (
     SqlCallRepository,
     SqlFacilityRepository,
+    SqlJobRepository,
     SqlRosterRepository,
     SqlTicketRepository,
+    SqlTranscriptRepository,
 )
 
 
@@ -107,6 +109,8 @@ class SqlUnitOfWork:
         self.roster = SqlRosterRepository(self._session)
         self.calls = SqlCallRepository(self._session)
         self.tickets = SqlTicketRepository(self._session, self._tz_name)
+        self.jobs = SqlJobRepository(self._session)
+        self.transcripts = SqlTranscriptRepository(self._session)
         return self
 
     def _release(self) -> None:

@@ -1,0 +1,234 @@
+"""Recordings become a transcript, a suggested category, an incident flag and a searchable ticket.
+
+Jobs live in the database (queued in the same transaction that ends the call), are leased by workers,
+retried with backoff, and marked failed with their reason after `max_attempts`, visibly on the ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from callcenter.domain.classify import suggest_category
+from callcenter.domain.incident import detect_incident
+from callcenter.domain.redact import mask_personal_data
+from callcenter.domain.text import search_key
+from callcenter.domain.turns import Speaker, Turn, render
+from callcenter.services.ports import (
+    Job,
+    Transcriber,
+    TranscriptionResult,
+    TranscriptRecord,
+    UnitOfWorkFactory,
+)
+
+log = structlog.get_logger(__name__)
+
+# The files of one call, by kind: MixMonitor's mix, r() (the caller), t() (the officer), and Record().
+RECORDING_FILES = {"mix": "", "caller": "-rx", "officer": "-tx", "voicemail": "-voicemail"}
+# Problems that may cure themselves (a shared volume still syncing); anything else will not.
+_TRANSIENT = ("missing",)
+
+
+@dataclass(frozen=True)
+class JobPolicy:
+    lease_s: float = 600.0  # longer than the longest call takes to transcribe
+    backoff_s: tuple[float, ...] = (30.0, 120.0, 600.0)
+    max_attempts: int = 3
+    # MixMonitor closes its files only after the hangup handler (and call_ended) returned.
+    start_delay_s: float = 10.0
+
+
+def recording_files(directory: Path, recording: str) -> dict[str, Path]:
+    return {kind: directory / f"{recording}{suffix}.wav" for kind, suffix in RECORDING_FILES.items()}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def turns_json(turns: tuple[Turn, ...]) -> list[dict[str, Any]]:
+    # Word times are kept so the UI can seek the audio to a word.
+    return [
+        {
+            "speaker": t.speaker.value,
+            "start": round(t.start_s, 2),
+            "end": round(t.end_s, 2),
+            "text": t.text,
+            "words": [[w.text, round(w.start_s, 2), round(w.end_s, 2)] for w in t.words],
+        }
+        for t in turns
+    ]
+
+
+class TranscriptionService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        transcriber: Transcriber,
+        recordings_dir: Path,
+        policy: JobPolicy = JobPolicy(),
+        owner: str | None = None,
+    ) -> None:
+        self._uow = uow
+        self._transcriber = transcriber
+        self._dir = recordings_dir
+        self._policy = policy
+        self._owner = owner or worker_name()
+
+    async def run_once(self, now: Callable[[], datetime]) -> bool:
+        """Claim one due job and do it; False when there was nothing to do."""
+        async with self._uow() as uow:
+            job = await uow.jobs.claim(self._owner, now(), self._policy.lease_s)
+            await uow.commit()
+        if job is None:
+            return False
+        bound = structlog.contextvars.bound_contextvars(job=job.id, call_id=job.call_id)
+        with bound:
+            await self._do(job, now)
+        return True
+
+    async def _do(self, job: Job, now: Callable[[], datetime]) -> None:
+        files = recording_files(self._dir, job.recording)
+        try:
+            result = await asyncio.to_thread(self._transcriber.transcribe, files)
+        except Exception as exc:  # a broken engine or model: the job says so; the pool goes on
+            await self._retry_or_fail(job, f"{type(exc).__name__}: {exc}", now(), transient=True)
+            return
+        if not result.turns and not result.voicemail_turns and result.problems:
+            reason = "; ".join(f"{kind}: {why}" for kind, why in sorted(result.problems.items()))
+            transient = all(why.startswith(_TRANSIENT) for why in result.problems.values())
+            await self._retry_or_fail(job, reason, now(), transient=transient)
+            return
+        await self._store(job, result, now())
+
+    async def _store(self, job: Job, result: TranscriptionResult, now: datetime) -> None:
+        everything = result.turns + result.voicemail_turns
+        text = render(everything)
+        # The category comes from what the caller said; the officer's words repeat and confuse it.
+        callers = [t for t in everything if t.speaker is not Speaker.OFFICER]
+        suggestion = suggest_category(" ".join(t.text for t in callers) or text)
+        incident = detect_incident(text)
+        async with self._uow() as uow:
+            await uow.transcripts.save(
+                TranscriptRecord(
+                    call_id=job.call_id,
+                    ticket_id=job.ticket_id,
+                    engine=result.engine,
+                    language=result.language,
+                    source=result.source,
+                    turns=turns_json(result.turns) + turns_json(result.voicemail_turns),
+                    text=text,
+                    text_masked=mask_personal_data(text),
+                    leg_problems=dict(result.problems),
+                ),
+                now,
+            )
+            await uow.tickets.set_suggestion(
+                job.ticket_id,
+                category=suggestion.code.value,
+                confidence=round(suggestion.confidence, 3),
+                incident=incident.flagged,
+                incident_reasons="; ".join(incident.reasons),
+                now=now,
+            )
+            await uow.tickets.index_text(job.ticket_id, search_key(" ".join(t.text for t in everything)))
+            await uow.tickets.add_event(
+                job.ticket_id,
+                "transcribed",
+                {
+                    "engine": result.engine,
+                    "source": result.source,
+                    "turns": len(everything),
+                    "category": suggestion.code.value,
+                    "confidence": round(suggestion.confidence, 3),
+                    "incident": incident.flagged,
+                    "problems": dict(result.problems),
+                },
+                now,
+            )
+            await uow.jobs.complete(job.id, now)
+            await uow.commit()
+        # Counts only: a transcript never goes to a log.
+        log.info(
+            "transcription.done",
+            turns=len(everything),
+            category=suggestion.code.value,
+            incident=incident.flagged,
+        )
+
+    async def _retry_or_fail(self, job: Job, reason: str, now: datetime, *, transient: bool) -> None:
+        async with self._uow() as uow:
+            if transient and job.attempts < job.max_attempts:
+                delay = self._policy.backoff_s[min(job.attempts, len(self._policy.backoff_s)) - 1]
+                await uow.jobs.retry(job.id, reason, now + timedelta(seconds=delay), now)
+                log.warning("transcription.retry", attempt=job.attempts, reason=reason[:200])
+            else:
+                await uow.jobs.fail(job.id, reason, now)
+                await uow.tickets.add_event(job.ticket_id, "transcription_failed", {"reason": reason}, now)
+                log.error("transcription.failed", attempt=job.attempts, reason=reason[:200])
+            await uow.commit()
+
+    async def requeue(self, ticket_ref: str, now: datetime) -> bool:
+        """Transcribe a ticket's call again (a better model, a failed job); False if it has no job."""
+        async with self._uow() as uow:
+            ticket_id = await uow.tickets.id_by_ref(ticket_ref)
+            done = ticket_id is not None and await uow.jobs.requeue(ticket_id, now)
+            await uow.commit()
+        return done
+
+    async def pending(self) -> int:
+        async with self._uow() as uow:
+            counts = await uow.jobs.counts()
+        return counts.get("queued", 0) + counts.get("running", 0)
+
+    async def orphan_recordings(self) -> list[str]:
+        """Base names of recordings on disk that no call in the database knows of."""
+        async with self._uow() as uow:
+            known = {recording_base(name) for name in await uow.jobs.recording_files()}
+        on_disk = await asyncio.to_thread(_recording_names, self._dir)
+        return sorted(on_disk - known)
+
+
+def recording_base(file_name: str) -> str:
+    """ "hotline-1795380439.44-rx.wav" -> "hotline-1795380439.44"."""
+    stem = file_name.removesuffix(".wav")
+    for suffix in RECORDING_FILES.values():
+        if suffix:
+            stem = stem.removesuffix(suffix)
+    return stem
+
+
+def _recording_names(directory: Path) -> frozenset[str]:
+    if not directory.is_dir():
+        return frozenset()
+    return frozenset(recording_base(p.name) for p in directory.glob("hotline-*.wav"))
+
+
+async def work(
+    service: TranscriptionService,
+    now: Callable[[], datetime],
+    stop: asyncio.Event,
+    *,
+    idle_s: float = 2.0,
+) -> None:
+    """One worker: take jobs until `stop` is set; sleep `idle_s` when there is none. A failure of the
+    database is logged and waited out: the worker must outlive a restart of PostgreSQL."""
+    while not stop.is_set():
+        try:
+            busy = await service.run_once(now)
+        except Exception:
+            log.exception("transcription.worker_error")
+            busy = False
+        if not busy:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), idle_s)
