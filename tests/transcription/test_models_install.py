@@ -1,4 +1,4 @@
-"""`models install`: a model from a directory, a zip, or a zip served over HTTP on 127.0.0.1, sha256-checked."""
+"""`models install`: from a directory, a zip, or a zip served over HTTP on 127.0.0.1, sha256-checked."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_archive_members_cannot_escape(tmp_path: Path) -> None:
 def test_an_incomplete_model_is_refused_naming_what_is_missing(tmp_path: Path) -> None:
     model = _model_dir(tmp_path / "src")
     (model / "am" / "final.mdl").unlink()
-    with pytest.raises(ModelInstallError, match="am/final.mdl"):
+    with pytest.raises(ModelInstallError, match=r"am/final\.mdl"):
         install_model(str(model), tmp_path / "models")
     assert list((tmp_path / "models").iterdir()) == []
 
