@@ -81,6 +81,24 @@ _SYLLABLE = re.compile(
     r"(?:ch|ng|nh|[cmnpt])?"
 )
 _MAX_MERGED = 3  # syllables; a recogniser rarely runs more together, and the search stays tiny
+# Frequent syllables (folded), to choose between equally valid splits: "rangoai" is "ra ngoai", not
+# "ran goai"; "anuong" is "an uong". General Vietnamese, not a domain lexicon.
+_COMMON_SYLLABLES = frozenset(
+    """
+    a ai an anh ao ba bac bai ban bang bao bay ben benh bi biet bo bon bong bu buoi ca cac cach cai cam
+    can cang cao cap cau chi chinh cho choi chon chu chua chuan chung chuyen co con cong cu cua cuoc cung
+    cuu da dai dan dang danh dao dat dau day de den deu di dia dich dien dieu dinh do doc doi don dong du
+    dua duc dung duoc duong dut gan gap gi gia giai giam gio giup goi gui hai hang hanh hay hen het hieu
+    hinh ho hoa hoc hoi hom hon hop huong khac kham khi khoa khoe khong khu ket kia kip la lai lam lan
+    lau le len lien linh lo loai loi long luc luon luong ma mai mang mat mau may me minh moi mon mot mua
+    muc mui muon nam nao nay nen ngay nghe nghi nghiem ngoai ngu nguoi nha nhan nhanh nhat nhau nhe nhieu
+    nhin nhu nhung no noi nong nua nuoc o ong phai phan phat phi phong phu qua quan quay quy ra rang rat
+    ro roi sang sao sau se si sinh so song su sua suc tai tam tan tang tao tay te thai tham than thang
+    thanh the them theo thi thiet thieu tho thoi thong thu thuoc thuong tiem tien tieng tiep tinh to toan
+    toi tong tra tram tren tri trinh tro truoc truong tu tuan tuoi uong van ve vi viec vien vo voi xa xe
+    xem xet xin xuat y
+    """.split()
+)
 
 
 def is_syllable(token: str) -> bool:
@@ -92,8 +110,8 @@ def split_merged(token: str) -> list[str]:
     """Split a folded token made of run-together syllables: "thieuthuoc" -> ["thieu", "thuoc"].
 
     Valid syllables, numbers and tokens with no all-syllable split come back unchanged. Among splits,
-    prefer parts that start with a consonant (most Vietnamese syllables do: "metoi" is "me toi", not
-    "met oi"), then a longer first part ("thuochen" is "thuoc hen", not "thuo chen").
+    prefer frequent syllables ("rangoai" is "ra ngoai"), then parts that start with a consonant (most
+    Vietnamese syllables do: "metoi" is "me toi", not "met oi"), then a longer first part.
     """
     if len(token) < 4 or not token.isalpha() or not token.isascii() or is_syllable(token):
         return [token]
@@ -106,7 +124,7 @@ def _best_split(token: str, parts: int) -> list[str] | None:
         return [token]
     if parts < 2:
         return None
-    candidates: list[tuple[tuple[int, int], list[str]]] = []
+    candidates: list[tuple[tuple[int, int, int], list[str]]] = []
     for cut in range(len(token) - 1, 0, -1):
         head, tail = token[:cut], token[cut:]
         if not is_syllable(head):
@@ -114,8 +132,10 @@ def _best_split(token: str, parts: int) -> list[str] | None:
         rest = _best_split(tail, parts - 1)
         if rest is None:
             continue
+        split = [head, *rest]
+        rare = sum(1 for part in split if part not in _COMMON_SYLLABLES)
         vowel_starts = sum(1 for part in rest if part[0] in "aeiouy")
-        candidates.append(((vowel_starts, -cut), [head, *rest]))
+        candidates.append(((rare, vowel_starts, -cut), split))
     return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
