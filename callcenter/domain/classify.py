@@ -186,6 +186,11 @@ _LEXICON_TEXT: dict[SuggestionCode, str] = {
     """,
 }
 
+# Ordinary phrases that sound like lexicon phrases under the recogniser key ("hết hạn" ~ "hết hàng",
+# final ng/n). They carry no weight; as exact matches they outrank the weaker phonetic reading of the
+# same words (PhraseIndex keeps the better match of a span).
+_NEUTRAL = "hết hạn | hạn sử dụng | còn hạn | quá hạn | hết hàn | đúng hạn"
+
 # Health-service words. Their presence makes an out-of-jurisdiction reading less likely ("bệnh viện thu
 # phí gửi xe" is about a hospital, so khác, not forwarded), without forbidding it.
 _HEALTH_CONTEXT = (
@@ -262,7 +267,7 @@ _LEXICON_LABELS = [
     for line in block.splitlines()
     for label in _labels(line.partition(":")[2])
 ]
-_INDEX = PhraseIndex([*_LEXICON_LABELS, *_labels(_HEALTH_CONTEXT)])
+_INDEX = PhraseIndex([*_LEXICON_LABELS, *_labels(_HEALTH_CONTEXT), *_labels(_NEUTRAL)])
 # Separate index: these short words must not dominate (and so hide) the longer lexicon phrases.
 _SHORTAGE_INDEX = PhraseIndex([*_labels(_LACK_WORDS), *_labels(_SUPPLY_WORDS)])
 
@@ -272,9 +277,9 @@ def lexicon() -> dict[str, dict[str, float]]:
     return {" ".join(tokens): {str(c): w for c, w in per.items()} for tokens, per in _WEIGHTS.items()}
 
 
-def _shortage(tokens: tuple[str, ...]) -> tuple[str, int] | None:
-    """("<lack> <supply>", position) for the first lack word near a supply word, else None."""
-    found = _SHORTAGE_INDEX.find(tokens)
+def _shortage(text: str) -> tuple[str, int] | None:
+    """("<lack> … <supply>", token position) for the first lack word near a supply word, else None."""
+    tokens, found = _SHORTAGE_INDEX.find_text(text)
     lacks = [m for m in found if m.phrase.tokens in _LACK]
     supplies = [m for m in found if m.phrase.tokens in _SUPPLY]
     for lack in lacks:
@@ -314,7 +319,7 @@ def suggest_category(text: str) -> CategorySuggestion:
             value = weight * m.quality
             if previous is None or previous[1] < value:
                 support[code][label] = (m.start, value)
-    shortage = _shortage(tokens)
+    shortage = _shortage(text)
     if shortage is not None:
         label, position = shortage
         support[C.THIEU_THUOC][label] = (position, _LACK_WEIGHT)

@@ -8,12 +8,17 @@ must survive, or the complaint stops making sense.
 
 Recognised:
 - CCCD (citizen ID): 12 digits, always starting with 0 (the first three are the province code).
-- CMND (old ID): 9 digits.
+- CMND (old ID): 9 digits (unless followed by a money unit or written with thousands dots).
 - BHYT card: 2 letters + 1 benefit digit + 2 province digits + 10 digits (15 characters, e.g.
-  DN4797912345678), with or without separators; also a bare 10-digit social-insurance number when an
-  insurance word stands just before it (the card code since 2021 is that number alone).
+  DN4797912345678), with or without separators; also a bare 10- or 13-digit number when an insurance
+  word stands just before it (the card code since 2021 is the 10-digit social-insurance number alone).
 - Phone: 0 + 9 digits (mobile), 02x + 8 digits (landline, 11 in all), +84 / 0084 / 84 + 9 digits.
-- Any of those spoken digit by digit (>= 9 Vietnamese digit words, digits mixed in allowed).
+- Any of those spoken digit by digit (>= 9 Vietnamese digit words, short digit groups mixed in).
+
+Digit groups joined by single spaces, dots or dashes are read as one number, split left to right
+into the longest identifiers they contain. Limits: short numbers that only spaces separate
+("115 115 115") can add up to an identifier's length and be masked; an amount without a unit or
+thousands separators ("150000000") is masked as a CMND. Both err on the side of hiding.
 """
 
 from __future__ import annotations
@@ -52,8 +57,8 @@ _INTL_PREFIX = re.compile(r"^(?:\(\+84\)|\+84|0084)")
 # A number that does not start with 0 and is followed by one of these is an amount, whatever its length.
 # ("đồng" must not be the start of "đồng thời" / "đồng ý".)
 _MONEY_AFTER = re.compile(
-    r"^\s*(?:đ(?!\w)|đồng(?!\s+(?:thời|ý|chí|hồ|nghiệp|bào))|dong(?!\w)|vnđ|vnd|nghìn|nghin|ngàn|ngan"
-    r"|triệu|trieu|tỷ|tỉ|ty(?!\w)|k(?!\w))",
+    r"^\s*(?:đ|đồng|dong|vnđ|vnd|nghìn|nghin|ngàn|ngan|triệu|trieu|tỷ|tỉ|ty|k)(?!\w)"
+    r"(?!\s+(?:thời|ý|chí|hồ|nghiệp|bào)(?!\w))",  # "đồng thời", "đồng ý" are not money
     re.I,
 )
 # A 10- or 13-digit number shortly after one of these (folded) words is an insurance number.
@@ -127,8 +132,22 @@ def _find_digit_runs(text: str, taken: list[_Found]) -> list[_Found]:
 
 
 def _classify_run(text: str, offset: int, run: str) -> list[_Found]:
-    """Split a run of digit groups into identifiers, longest first from the left; the rest stays."""
+    """Identifiers in a run of digit groups.
+
+    "0084" is the international prefix only if a phone number follows: a CCCD of province 084
+    (Trà Vinh) begins with the same four digits, so otherwise the run is read as plain digits.
+    """
     prefix = _INTL_PREFIX.match(run)
+    if prefix is not None and prefix.group() == "0084":
+        found = _split_run(text, offset, run, prefix)
+        if found and found[0].start == offset and found[0].kind is PersonalData.PHONE:
+            return found
+        return _split_run(text, offset, run, None)
+    return _split_run(text, offset, run, prefix)
+
+
+def _split_run(text: str, offset: int, run: str, prefix: re.Match[str] | None) -> list[_Found]:
+    """Split a run into identifiers, longest first from the left; what fits none stays as it is."""
     body = prefix.end() if prefix else 0
     groups = [(g.start(), g.end(), g.group()) for g in _GROUP.finditer(run, body)]
     found: list[_Found] = []
@@ -160,6 +179,8 @@ def _kind(
             return PersonalData.CCCD
         if n == 10 or (n == 11 and digits.startswith("02")):
             return PersonalData.PHONE
+        if n == 9:
+            return PersonalData.CMND  # old IDs of Hà Nội and others begin with 0
         return None
     if _MONEY_AFTER.match(text[end:]) or re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", written):
         return None  # "150000000 đồng", "120.000.000": an amount

@@ -83,8 +83,7 @@ _SYLLABLE = re.compile(
 _MAX_MERGED = 3  # syllables; a recogniser rarely runs more together, and the search stays tiny
 # Frequent syllables (folded), to choose between equally valid splits: "rangoai" is "ra ngoai", not
 # "ran goai"; "anuong" is "an uong". General Vietnamese, not a domain lexicon.
-_COMMON_SYLLABLES = frozenset(
-    """
+_COMMON_SYLLABLE_TEXT = """
     a ai an anh ao ba bac bai ban bang bao bay ben benh bi biet bo bon bong bu buoi ca cac cach cai cam
     can cang cao cap cau chi chinh cho choi chon chu chua chuan chung chuyen co con cong cu cua cuoc cung
     cuu da dai dan dang danh dao dat dau day de den deu di dia dich dien dieu dinh do doc doi don dong du
@@ -97,8 +96,8 @@ _COMMON_SYLLABLES = frozenset(
     thanh the them theo thi thiet thieu tho thoi thong thu thuoc thuong tiem tien tieng tiep tinh to toan
     toi tong tra tram tren tri trinh tro truoc truong tu tuan tuoi uong van ve vi viec vien vo voi xa xe
     xem xet xin xuat y
-    """.split()
-)
+"""
+_COMMON_SYLLABLES = frozenset(_COMMON_SYLLABLE_TEXT.split())
 
 
 def is_syllable(token: str) -> bool:
@@ -247,8 +246,8 @@ _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ng�
 
 
 def accent_key(word: str) -> str:
-    """A word's full spelling with the tone moved to the end, so "hoà" and "hòa" (old and new tone
-    placement) compare equal while "đòi" and "đôi" do not. Lower-cased, NFC."""
+    """A comparison key for a word's full spelling: lower-cased, tone mark moved to the end, so "hoà" and
+    "hòa" (old and new tone placement) compare equal while "đòi" and "đôi" do not. Not display text."""
     decomposed = unicodedata.normalize("NFD", word.casefold())
     tones = [c for c in decomposed if c in _TONE_MARKS]
     letters = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
