@@ -41,3 +41,30 @@ class Priority(StrEnum):
 def ticket_reference(created_at: datetime, seq: int) -> str:
     """Human reference read out on the phone: PA-<local date>-<sequence>, e.g. PA-20261122-000007."""
     return f"PA-{created_at:%Y%m%d}-{seq:06d}"
+
+
+# The workflow: mới tiếp nhận -> đang xử lý -> đã giải quyết; not the health sector's -> chuyển.
+# A resolved ticket can be reopened (the caller calls back unhappy); a forwarded one can be taken back.
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    TicketStatus.NEW: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.FORWARDED}),
+    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.RESOLVED, TicketStatus.FORWARDED}),
+    TicketStatus.RESOLVED: frozenset({TicketStatus.IN_PROGRESS}),
+    TicketStatus.FORWARDED: frozenset({TicketStatus.IN_PROGRESS}),
+}
+OPEN_STATUSES = frozenset({TicketStatus.NEW, TicketStatus.IN_PROGRESS})
+
+
+class InvalidTicketTransition(ValueError):
+    pass
+
+
+def check_transition(current: TicketStatus, new: TicketStatus) -> None:
+    if new not in TRANSITIONS[current]:
+        raise InvalidTicketTransition(
+            f"không thể chuyển từ «{STATUS_LABELS_VI[current]}» sang «{STATUS_LABELS_VI[new]}» "
+            f"/ cannot go from {current.value} to {new.value}"
+        )
+
+
+def is_overdue(status: TicketStatus, deadline: datetime | None, now: datetime) -> bool:
+    return status in OPEN_STATUSES and deadline is not None and deadline < now

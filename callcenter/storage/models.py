@@ -157,6 +157,13 @@ class TicketRow(Base):
     category_confirmed: Mapped[str | None] = mapped_column(String(32))
     incident: Mapped[bool] = mapped_column(Boolean, default=False)  # possible serious medical incident
     incident_reasons: Mapped[str] = mapped_column(Text, default="")
+    # Workflow (issue: tickets in the browser). resolved_at/forwarded_at: when it last reached that state.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    forwarded_to: Mapped[str] = mapped_column(Text, default="")  # where an out-of-jurisdiction one went
+    result_told: Mapped[str] = mapped_column(Text, default="")  # the result told to the caller
+    province: Mapped[str | None] = mapped_column(String(100), index=True)  # the facility's, at creation
     outside_jurisdiction: Mapped[bool] = mapped_column(Boolean, default=False)
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
@@ -205,3 +212,58 @@ class TranscriptRow(Base):
     text_masked: Mapped[str] = mapped_column(Text)  # for roles that must not see personal data
     leg_problems: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
+
+
+class UserRow(Base):
+    """People who work the tickets. Passwords are argon2 hashes; roles in callcenter.domain.access."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(24))  # admin | supervisor | facility_officer | auditor
+    province: Mapped[str | None] = mapped_column(String(100))  # a supervisor's province
+    facility_code: Mapped[str | None] = mapped_column(String(32))  # a facility officer's facility
+    phone: Mapped[str | None] = mapped_column(String(16))  # for callbacks and duty, not a login
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebSessionRow(Base):
+    """Server-side sessions: the cookie holds only a random token's id; its hash is stored."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditRow(Base):
+    """Who opened which ticket, listened to which recording, changed what (personal-data rules)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_ticket_at", "ticket_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    username: Mapped[str] = mapped_column(String(64), default="")  # kept if the user is deleted
+    action: Mapped[str] = mapped_column(String(48))  # e.g. ticket.view, recording.listen, login.failed
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    recording_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    remote: Mapped[str] = mapped_column(String(64), default="")
+
+
+class TicketNoteRow(Base):
+    __tablename__ = "ticket_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)

@@ -32,6 +32,13 @@ from callcenter.storage.models import (
 JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED = "queued", "running", "done", "failed"
 
 
+def _province_of(facility_code: str | None) -> Any:
+    """The facility's province, looked up in the same statement (a supervisor sees a province)."""
+    if facility_code is None:
+        return None
+    return select(FacilityRow.province).where(FacilityRow.code == facility_code).scalar_subquery()
+
+
 def _facility(row: FacilityRow) -> Facility:
     return Facility(
         code=row.code,
@@ -346,6 +353,7 @@ class SqlTicketRepository:
                 .values(
                     call_id=call_id,
                     facility_code=facility_code,
+                    province=_province_of(facility_code),
                     status=TicketStatus.NEW.value,
                     priority="normal",
                     needs_callback=False,
@@ -368,7 +376,7 @@ class SqlTicketRepository:
         await self._s.execute(
             update(TicketRow)
             .where(TicketRow.id == ticket_id)
-            .values(facility_code=facility_code, updated_at=now)
+            .values(facility_code=facility_code, province=_province_of(facility_code), updated_at=now)
         )
 
     async def after_call(self, ticket_id: int, *, needs_callback: bool, priority: str, now: datetime) -> None:

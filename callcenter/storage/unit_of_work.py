@@ -15,6 +15,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from callcenter.storage.people import SqlAuditRepository, SqlSessionRepository, SqlUserRepository
 from callcenter.storage.repositories import (
     SqlCallRepository,
     SqlFacilityRepository,
@@ -111,6 +112,9 @@ class SqlUnitOfWork:
         self.tickets = SqlTicketRepository(self._session, self._tz_name)
         self.jobs = SqlJobRepository(self._session)
         self.transcripts = SqlTranscriptRepository(self._session)
+        self.users = SqlUserRepository(self._session)
+        self.sessions = SqlSessionRepository(self._session)
+        self.audit = SqlAuditRepository(self._session)
         return self
 
     def _release(self) -> None:
