@@ -23,6 +23,7 @@ models hear telephone band audio at the rate they were trained on.
 
 from __future__ import annotations
 
+import codecs
 import math
 import struct
 from dataclasses import dataclass
@@ -165,8 +166,10 @@ def parse_wav(data: bytes, path: Path | None = None) -> tuple[Samples, WavInfo]:
         size = struct.unpack_from("<I", data, pos + 4)[0]
         body = pos + 8
         if chunk_id == b"fmt ":
-            if body + size > len(data) or size < 16:
+            if body + size > len(data):
                 raise TruncatedWav(path, f"format chunk cut off ({len(data) - body} of {size} bytes)")
+            if size < 16:
+                raise NotAWav(path, f"format chunk of {size} bytes: too short to describe audio")
             fmt = _parse_fmt(data[body : body + size], path)
         elif chunk_id == b"data":
             if fmt is None:
@@ -294,13 +297,14 @@ _ULAW, _ALAW = _g711_tables()
 
 
 def _describe_start(data: bytes) -> str:
-    head = data[:16]
+    head = data[:32]
     try:
-        text = head.decode("utf-8")
+        # final=False: a character cut by the 32-byte slice is not an error (Vietnamese is multi-byte).
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        return f"bytes {head[:8].hex(' ')}"
-    if text.isprintable() or all(c.isprintable() or c in "\r\n\t" for c in text):
-        return f"text {text[:12]!r} (a text file named .wav?)"
+        text = ""
+    if text and all(c.isprintable() or c in "\r\n\t" for c in text):
+        return f"text {text[:16]!r} (a text file named .wav?)"
     return f"bytes {head[:8].hex(' ')}"
 
 

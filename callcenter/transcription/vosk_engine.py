@@ -15,6 +15,7 @@ flat in the directory.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
@@ -130,6 +131,9 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork)
+# Free the models while the vosk module still exists: left to interpreter teardown, vosk's
+# Model.__del__ finds its C library already gone and prints an ignored AttributeError.
+atexit.register(_models.clear)
 
 
 def shared_model(path: Path) -> Any:
