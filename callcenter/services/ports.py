@@ -12,6 +12,7 @@ from callcenter.domain.call import Attempt, CallState
 from callcenter.domain.facility import Facility
 from callcenter.domain.roster import Override, Rotation
 from callcenter.domain.routing import Target
+from callcenter.domain.ticket import TicketScope
 from callcenter.domain.turns import Turn
 from callcenter.services.ports_people import AuditRepository, SessionRepository, UserRepository
 
@@ -63,6 +64,136 @@ class TicketSummary:
     category_suggested: str | None = None
     category_confidence: float | None = None
     incident: bool = False
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    """One ticket as the workflow needs it: its row, its facility's name, its assignee, its call's state."""
+
+    id: int
+    ref: str
+    call_id: str | None
+    facility_code: str | None
+    facility_name: str | None
+    province: str | None
+    status: str
+    priority: str
+    needs_callback: bool
+    caller_number: str
+    caller_name: str
+    category_suggested: str | None
+    category_confidence: float | None
+    category_confirmed: str | None
+    incident: bool
+    incident_reasons: str
+    assignee_id: int | None
+    assignee_name: str | None
+    deadline_at: datetime | None
+    resolved_at: datetime | None
+    forwarded_to: str
+    result_told: str
+    outside_jurisdiction: bool
+    summary: str
+    created_at: datetime
+    updated_at: datetime
+    call_state: str | None
+    answered_tier: str | None
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """The list filters in storage terms: UTC instants, folded words. Built by the service."""
+
+    status: str | None = None
+    category: str | None = None  # the confirmed category, or else the suggested one
+    outside_jurisdiction: bool = False  # with category "khong_dung_tham_quyen": also forwarded tickets
+    facility_code: str | None = None
+    created_from: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+    overdue: bool | None = None
+    now: datetime | None = None  # for `overdue`: deadlines before it have passed
+    default_overdue_before: datetime | None = None  # for `overdue`: tickets with no deadline
+    incident: bool | None = None
+    needs_callback: bool | None = None
+    assignee_id: int | None = None
+    folded_text: str | None = None  # every word must be in the ticket's search body...
+    ref: str | None = None  # ... or the ticket has this reference
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    index: int
+    tier: str
+    officer_name: str
+    number: str  # the officer's phone: duty data, not the caller's personal data
+    ring_timeout_s: int
+    result: str | None  # None while the call is still being dialled
+
+
+@dataclass(frozen=True)
+class CallTimeline:
+    call_id: str
+    state: str
+    dialled_number: str
+    facility_code: str | None
+    started_at: datetime
+    routed_at: datetime | None
+    ended_at: datetime | None
+    answered_index: int | None
+    answered_tier: str | None
+    talk_ms: int | None
+    duration_s: int | None
+    hangup_cause: int | None
+    end_detail: str
+    attempts: tuple[AttemptRecord, ...]
+
+    @property
+    def answered_by(self) -> str | None:
+        """The name of the officer who accepted the call."""
+        for a in self.attempts:
+            if a.index == self.answered_index:
+                return a.officer_name or None
+        return None
+
+
+@dataclass(frozen=True)
+class RecordingRecord:
+    id: int
+    call_id: str
+    kind: str
+    file_name: str  # relative to the recordings directory; never leaves the services
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    at: datetime
+    user_id: int | None
+    author: str  # full name, else username; "" once the user is deleted
+    text: str
+
+
+@dataclass(frozen=True)
+class TicketLink:
+    """Another ticket, as a link: reference and id, never its content."""
+
+    id: int
+    ref: str
+    created_at: datetime
+    status: str
+    facility_code: str | None
+
+
+@dataclass(frozen=True)
+class UserBrief:
+    id: int
+    username: str
+    full_name: str
+    role: str
+    province: str | None
+    facility_code: str | None
+    active: bool
 
 
 class FacilityRepository(Protocol):
@@ -161,6 +292,48 @@ class TicketRepository(Protocol):
         ...
 
     async def search(self, folded_query: str, *, limit: int = 50) -> list[TicketSummary]: ...
+
+    # The workflow (tickets in the browser). Reads take the principal's scope; the service checks it too.
+    async def page(
+        self, scope: TicketScope, query: TicketQuery, *, offset: int, limit: int
+    ) -> tuple[list[TicketRecord], int]:
+        """One page, newest first, and the number of tickets matching in all."""
+        ...
+
+    async def record(self, ticket_id: int, *, for_update: bool = False) -> TicketRecord | None: ...
+    async def call_timeline(self, call_id: str) -> CallTimeline | None: ...
+    async def recordings(self, call_id: str) -> list[RecordingRecord]: ...
+    async def recording(self, recording_id: int) -> RecordingRecord | None: ...
+    async def notes(self, ticket_id: int) -> list[NoteRecord]: ...
+    async def earlier_of_caller(
+        self,
+        numbers: Sequence[str],
+        *,
+        since: datetime,
+        before: datetime,
+        exclude_id: int,
+        scope: TicketScope,
+        limit: int = 20,
+    ) -> list[TicketLink]:
+        """Tickets of any of these caller numbers created in [since, before), within the scope."""
+        ...
+
+    async def user_brief(self, user_id: int) -> UserBrief | None: ...
+    async def set_status(
+        self,
+        ticket_id: int,
+        status: str,
+        *,
+        resolved_at: datetime | None,
+        forwarded_to: str,
+        outside_jurisdiction: bool,
+        now: datetime,
+    ) -> None: ...
+    async def set_assignee(self, ticket_id: int, user_id: int | None, now: datetime) -> None: ...
+    async def set_deadline(self, ticket_id: int, deadline: datetime | None, now: datetime) -> None: ...
+    async def set_result_told(self, ticket_id: int, text: str, now: datetime) -> None: ...
+    async def confirm_category(self, ticket_id: int, category: str, now: datetime) -> None: ...
+    async def add_note(self, ticket_id: int, user_id: int, text: str, now: datetime) -> int: ...
 
 
 @dataclass(frozen=True)

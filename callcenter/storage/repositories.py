@@ -7,15 +7,45 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    column,
+    delete,
+    false,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.call import Attempt, CallState
 from callcenter.domain.facility import Facility, FacilityKind
 from callcenter.domain.roster import DayKind, Officer, Override, Recurrence, Rotation, Tier
 from callcenter.domain.routing import Target, TargetTier
-from callcenter.domain.ticket import TicketStatus, ticket_reference
-from callcenter.services.ports import CallRecord, Job, NewCall, TicketSummary, TranscriptRecord
+from callcenter.domain.ticket import OPEN_STATUSES, TicketScope, TicketStatus, ticket_reference
+from callcenter.services.ports import (
+    AttemptRecord,
+    CallRecord,
+    CallTimeline,
+    Job,
+    NewCall,
+    NoteRecord,
+    RecordingRecord,
+    TicketLink,
+    TicketQuery,
+    TicketRecord,
+    TicketSummary,
+    TranscriptRecord,
+    UserBrief,
+)
 from callcenter.storage.models import (
     CallAttemptRow,
     CallRow,
@@ -24,12 +54,15 @@ from callcenter.storage.models import (
     RecordingRow,
     RotationRow,
     TicketEventRow,
+    TicketNoteRow,
     TicketRow,
     TranscriptionJobRow,
     TranscriptRow,
+    UserRow,
 )
 
 JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED = "queued", "running", "done", "failed"
+_OPEN = [s.value for s in OPEN_STATUSES]
 
 
 def _province_of(facility_code: str | None) -> Any:
@@ -37,6 +70,63 @@ def _province_of(facility_code: str | None) -> Any:
     if facility_code is None:
         return None
     return select(FacilityRow.province).where(FacilityRow.code == facility_code).scalar_subquery()
+
+
+def _scope_clause(scope: TicketScope) -> ColumnElement[bool]:
+    """`TicketScope.allows` as SQL, so that a page and its total never count a ticket one may not see."""
+    if scope.everything:
+        return true()
+    parts: list[ColumnElement[bool]] = []
+    if scope.facility_code is not None:
+        parts.append(TicketRow.facility_code == scope.facility_code)
+    if scope.province is not None:
+        parts.append(TicketRow.province == scope.province)
+    if scope.no_facility:
+        parts.append(TicketRow.facility_code.is_(None))
+    return or_(*parts) if parts else false()
+
+
+def _ticket_record(
+    t: TicketRow,
+    facility_name: str | None,
+    assignee: str | None,
+    call_state: str | None,
+    answered_tier: str | None,
+) -> TicketRecord:
+    return TicketRecord(
+        id=t.id,
+        ref=t.ref or "",
+        call_id=t.call_id,
+        facility_code=t.facility_code,
+        facility_name=facility_name,
+        province=t.province,
+        status=t.status,
+        priority=t.priority,
+        needs_callback=t.needs_callback,
+        caller_number=t.caller_number,
+        caller_name=t.caller_name,
+        category_suggested=t.category_suggested,
+        category_confidence=t.category_confidence,
+        category_confirmed=t.category_confirmed,
+        incident=t.incident,
+        incident_reasons=t.incident_reasons,
+        assignee_id=t.assignee_id,
+        assignee_name=assignee,
+        deadline_at=t.deadline_at,
+        resolved_at=t.resolved_at,
+        forwarded_to=t.forwarded_to,
+        result_told=t.result_told,
+        outside_jurisdiction=t.outside_jurisdiction,
+        summary=t.summary,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+        call_state=call_state,
+        answered_tier=answered_tier,
+    )
+
+
+def _display_name(full_name: str | None, username: str | None) -> str:
+    return (full_name or "").strip() or (username or "")
 
 
 def _facility(row: FacilityRow) -> Facility:
@@ -514,6 +604,267 @@ class SqlTicketRepository:
 
     async def id_by_ref(self, ref: str) -> int | None:
         return (await self._s.execute(select(TicketRow.id).where(TicketRow.ref == ref))).scalar_one_or_none()
+
+    # --- the workflow -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _record_query() -> Select[TicketRow, str | None, str | None, str | None, str | None, str | None]:
+        return (
+            select(
+                TicketRow,
+                FacilityRow.name,
+                UserRow.full_name,
+                UserRow.username,
+                CallRow.state,
+                CallRow.answered_tier,
+            )
+            .outerjoin(FacilityRow, FacilityRow.code == TicketRow.facility_code)
+            .outerjoin(UserRow, UserRow.id == TicketRow.assignee_id)
+            .outerjoin(CallRow, CallRow.id == TicketRow.call_id)
+        )
+
+    def _text_match(self, folded: str) -> ColumnElement[bool]:
+        """Ticket ids whose search body has every word, as a sub-select (no row count limit here)."""
+        words = folded.split()
+        if self._s.get_bind().dialect.name == "sqlite":
+            # Each word a quoted FTS5 string: no query syntax of the user's reaches the engine.
+            match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+            hits = (
+                text("SELECT rowid FROM ticket_search WHERE ticket_search MATCH :text_q")
+                .bindparams(text_q=match)
+                .columns(column("rowid", Integer))
+            )
+        else:
+            hits = (
+                text("SELECT ticket_id FROM ticket_search WHERE tsv @@ plainto_tsquery('simple', :text_q)")
+                .bindparams(text_q=" ".join(words))
+                .columns(column("ticket_id", Integer))
+            )
+        return TicketRow.id.in_(hits)
+
+    def _where(self, scope: TicketScope, q: TicketQuery) -> ColumnElement[bool]:
+        w: list[ColumnElement[bool]] = [_scope_clause(scope)]
+        if q.status is not None:
+            w.append(TicketRow.status == q.status)
+        if q.category is not None:
+            effective = func.coalesce(TicketRow.category_confirmed, TicketRow.category_suggested)
+            same = effective == q.category
+            w.append(or_(same, TicketRow.outside_jurisdiction.is_(True)) if q.outside_jurisdiction else same)
+        if q.facility_code is not None:
+            w.append(TicketRow.facility_code == q.facility_code)
+        if q.created_from is not None:
+            w.append(TicketRow.created_at >= q.created_from)
+        if q.created_before is not None:
+            w.append(TicketRow.created_at < q.created_before)
+        if q.overdue is not None:
+            if q.now is None or q.default_overdue_before is None:
+                raise ValueError("the overdue filter needs now and default_overdue_before")
+            # Mirrors domain.ticket.is_overdue over the effective deadline (set, or else the default one,
+            # which has passed exactly for tickets created before default_overdue_before).
+            late = and_(
+                TicketRow.status.in_(_OPEN),
+                or_(
+                    and_(TicketRow.deadline_at.is_not(None), TicketRow.deadline_at < q.now),
+                    and_(TicketRow.deadline_at.is_(None), TicketRow.created_at < q.default_overdue_before),
+                ),
+            )
+            w.append(late if q.overdue else not_(late))
+        if q.incident is not None:
+            w.append(TicketRow.incident == q.incident)
+        if q.needs_callback is not None:
+            w.append(TicketRow.needs_callback == q.needs_callback)
+        if q.assignee_id is not None:
+            w.append(TicketRow.assignee_id == q.assignee_id)
+        text_parts: list[ColumnElement[bool]] = []
+        if q.folded_text:
+            text_parts.append(self._text_match(q.folded_text))
+        if q.ref:
+            text_parts.append(TicketRow.ref == q.ref)
+        if text_parts:
+            w.append(or_(*text_parts))
+        return and_(*w)
+
+    async def page(
+        self, scope: TicketScope, query: TicketQuery, *, offset: int, limit: int
+    ) -> tuple[list[TicketRecord], int]:
+        where = self._where(scope, query)
+        total = int(
+            (await self._s.execute(select(func.count()).select_from(TicketRow).where(where))).scalar_one()
+        )
+        if total <= offset:
+            return [], total
+        rows = (
+            await self._s.execute(
+                self._record_query()
+                .where(where)
+                .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        ).all()
+        return [
+            _ticket_record(t, fname, _display_name(full, user) if user else None, state, tier)
+            for t, fname, full, user, state, tier in rows
+        ], total
+
+    async def record(self, ticket_id: int, *, for_update: bool = False) -> TicketRecord | None:
+        query = self._record_query().where(TicketRow.id == ticket_id)
+        if for_update:
+            # Two people changing one ticket queue here on PostgreSQL (SQLite has one writer anyway).
+            query = query.with_for_update(of=TicketRow)
+        row = (await self._s.execute(query)).first()
+        if row is None:
+            return None
+        t, fname, full, user, state, tier = row
+        return _ticket_record(t, fname, _display_name(full, user) if user else None, state, tier)
+
+    async def call_timeline(self, call_id: str) -> CallTimeline | None:
+        call = (await self._s.execute(select(CallRow).where(CallRow.id == call_id))).scalars().first()
+        if call is None:
+            return None
+        attempts = (
+            await self._s.execute(
+                select(CallAttemptRow).where(CallAttemptRow.call_id == call_id).order_by(CallAttemptRow.idx)
+            )
+        ).scalars()
+        return CallTimeline(
+            call_id=call.id,
+            state=call.state,
+            dialled_number=call.dialled_number,
+            facility_code=call.facility_code,
+            started_at=call.started_at,
+            routed_at=call.routed_at,
+            ended_at=call.ended_at,
+            answered_index=call.answered_index,
+            answered_tier=call.answered_tier,
+            talk_ms=call.talk_ms,
+            duration_s=call.duration_s,
+            hangup_cause=call.hangup_cause,
+            end_detail=call.end_detail,
+            attempts=tuple(
+                AttemptRecord(a.idx, a.tier, a.officer_name, a.number, a.ring_timeout_s, a.result)
+                for a in attempts
+            ),
+        )
+
+    @staticmethod
+    def _recording(r: RecordingRow) -> RecordingRecord:
+        return RecordingRecord(r.id, r.call_id, r.kind, r.file_name, r.created_at)
+
+    async def recordings(self, call_id: str) -> list[RecordingRecord]:
+        rows = (
+            await self._s.execute(
+                select(RecordingRow).where(RecordingRow.call_id == call_id).order_by(RecordingRow.id)
+            )
+        ).scalars()
+        return [self._recording(r) for r in rows]
+
+    async def recording(self, recording_id: int) -> RecordingRecord | None:
+        row = await self._s.get(RecordingRow, recording_id)
+        return self._recording(row) if row is not None else None
+
+    async def notes(self, ticket_id: int) -> list[NoteRecord]:
+        rows = (
+            await self._s.execute(
+                select(TicketNoteRow, UserRow.full_name, UserRow.username)
+                .outerjoin(UserRow, UserRow.id == TicketNoteRow.user_id)
+                .where(TicketNoteRow.ticket_id == ticket_id)
+                .order_by(TicketNoteRow.id)
+            )
+        ).all()
+        return [
+            NoteRecord(n.id, n.at, n.user_id, _display_name(full, user), n.text) for n, full, user in rows
+        ]
+
+    async def earlier_of_caller(
+        self,
+        numbers: Sequence[str],
+        *,
+        since: datetime,
+        before: datetime,
+        exclude_id: int,
+        scope: TicketScope,
+        limit: int = 20,
+    ) -> list[TicketLink]:
+        if not numbers:
+            return []
+        # created_at bounds the scan (it is indexed); caller_number is not, and need not be for 30 days.
+        rows = (
+            await self._s.execute(
+                select(
+                    TicketRow.id,
+                    TicketRow.ref,
+                    TicketRow.created_at,
+                    TicketRow.status,
+                    TicketRow.facility_code,
+                )
+                .where(
+                    TicketRow.caller_number.in_(list(numbers)),
+                    TicketRow.created_at >= since,
+                    TicketRow.created_at < before,
+                    TicketRow.id != exclude_id,
+                    _scope_clause(scope),
+                )
+                .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return [TicketLink(i, ref or "", at, status, code) for i, ref, at, status, code in rows]
+
+    async def user_brief(self, user_id: int) -> UserBrief | None:
+        row = await self._s.get(UserRow, user_id)
+        if row is None:
+            return None
+        return UserBrief(
+            row.id, row.username, row.full_name, row.role, row.province, row.facility_code, row.active
+        )
+
+    async def _update(self, ticket_id: int, now: datetime, **values: Any) -> None:
+        await self._s.execute(
+            update(TicketRow).where(TicketRow.id == ticket_id).values(updated_at=now, **values)
+        )
+
+    async def set_status(
+        self,
+        ticket_id: int,
+        status: str,
+        *,
+        resolved_at: datetime | None,
+        forwarded_to: str,
+        outside_jurisdiction: bool,
+        now: datetime,
+    ) -> None:
+        await self._update(
+            ticket_id,
+            now,
+            status=status,
+            resolved_at=resolved_at,
+            forwarded_to=forwarded_to,
+            outside_jurisdiction=outside_jurisdiction,
+        )
+
+    async def set_assignee(self, ticket_id: int, user_id: int | None, now: datetime) -> None:
+        await self._update(ticket_id, now, assignee_id=user_id)
+
+    async def set_deadline(self, ticket_id: int, deadline: datetime | None, now: datetime) -> None:
+        await self._update(ticket_id, now, deadline_at=deadline)
+
+    async def set_result_told(self, ticket_id: int, text: str, now: datetime) -> None:
+        await self._update(ticket_id, now, result_told=text)
+
+    async def confirm_category(self, ticket_id: int, category: str, now: datetime) -> None:
+        await self._update(ticket_id, now, category_confirmed=category)
+
+    async def add_note(self, ticket_id: int, user_id: int, text: str, now: datetime) -> int:
+        note_id = (
+            await self._s.execute(
+                insert(TicketNoteRow)
+                .values(ticket_id=ticket_id, user_id=user_id, at=now, text=text)
+                .returning(TicketNoteRow.id)
+            )
+        ).scalar_one()
+        await self._update(ticket_id, now)
+        return int(note_id)
 
 
 class SqlJobRepository:
