@@ -11,23 +11,28 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from aiohttp import web
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.asterisk.handlers import CallEntryPoints, Handler, IvrSettings, entry_point_table
 from callcenter.asterisk.server import FastAgiServer
 from callcenter.domain.routing import TargetTier
 from callcenter.logging import configure_logging
+from callcenter.services.audit import AuditService
 from callcenter.services.calls import CallPolicy, CallService
 from callcenter.services.facilities import FacilityService
 from callcenter.services.roster import RosterService
+from callcenter.services.sessions import SessionPolicy, SessionService
 from callcenter.services.transcription import JobPolicy, TranscriptionService, work
+from callcenter.services.users import UserService
 from callcenter.settings import Settings
 from callcenter.storage import migrate
 from callcenter.storage.db import create_engine, is_sqlite, session_factory
 from callcenter.storage.journal import FileJournal
 from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
 from callcenter.transcription.adapter import PipelineTranscriber, check_model, make_engine
-from callcenter.web.health import health_app
+from callcenter.web.context import WebConfig, WebServices
+from callcenter.web.server import create_web_app
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +51,10 @@ class App:
     roster: RosterService
     handlers: dict[str, Handler]
     transcription: TranscriptionService | None  # None: engine "none"
+    users: UserService
+    sessions: SessionService
+    audit: AuditService
+    clock: Callable[[], datetime]
 
     async def close(self) -> None:
         await self.uow.close()
@@ -92,6 +101,15 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         code_attempts=settings.routing.keypad_attempts,
     )
     handlers = entry_point_table(CallEntryPoints(calls, ivr, clock))
+    users = UserService(uow)
+    http = settings.http
+    session_policy = SessionPolicy(
+        idle=timedelta(minutes=http.session_idle_minutes),
+        absolute=timedelta(hours=http.session_absolute_hours),
+        max_failures_per_user=http.login_max_failures,
+        max_failures_per_address=http.login_max_failures_per_address,
+        failure_window=timedelta(minutes=http.login_window_minutes),
+    )
     return App(
         settings,
         engine,
@@ -101,6 +119,30 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         RosterService(uow, settings.tz),
         handlers,
         build_transcription(settings, uow),
+        users=users,
+        sessions=SessionService(uow, users, session_policy),
+        audit=AuditService(uow, clock),
+        clock=clock,
+    )
+
+
+def build_web(app: App) -> web.Application:
+    """The web interface and API over the app's services (the same process as the FastAGI server)."""
+    http = app.settings.http
+    engine = app.engine
+
+    async def ping() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    return create_web_app(
+        WebServices(users=app.users, sessions=app.sessions, audit=app.audit, ping=ping),
+        app.clock,
+        WebConfig(
+            max_body_bytes=http.max_body_bytes,
+            cookie_secure=http.cookie_secure,
+            trust_forwarded=http.trust_forwarded,
+        ),
     )
 
 
@@ -164,7 +206,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     await agi.start()
     stop = stop or asyncio.Event()
     workers = start_workers(app, stop, settings.transcription.workers)
-    runner = web.AppRunner(health_app(app.engine))
+    runner = web.AppRunner(build_web(app), access_log=None)  # the web middleware logs each request
     await runner.setup()
     site = web.TCPSite(runner, settings.http.host, settings.http.port)
     await site.start()
@@ -174,6 +216,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         http=f"{settings.http.host}:{settings.http.port}",
         database=_safe_url(settings.database.url),
     )
+    if not await app.users.has_active_admin():
+        log.warning(
+            "web.no_admin",
+            hint="chưa có tài khoản quản trị / no admin yet: "
+            ".venv/bin/callcenter users add admin --role admin --full-name 'Quản trị viên'",
+        )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows / not main thread

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callcenter.app import App, _safe_url, build_app, prepare_database, serve, utc_now
+from callcenter.domain.access import Role
 from callcenter.domain.roster import TIER_ORDER, Tier
 from callcenter.logging import configure_logging
 from callcenter.services.facilities import parse_facilities_csv
@@ -121,6 +122,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--hangup-in-ivr", action="store_true", help="the caller hangs up at the code prompt")
 
+    usr = sub.add_parser("users", help="people who sign in to the web interface").add_subparsers(
+        dest="action", required=True
+    )
+    ua = usr.add_parser("add", help="create a user (password from a prompt, or --password-stdin)")
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, choices=[r.value for r in Role])
+    ua.add_argument("--province", help="a supervisor's province, as in the facility registry")
+    ua.add_argument("--facility", help="a facility officer's facility code")
+    ua.add_argument("--full-name", default="")
+    ua.add_argument("--phone")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    ul = usr.add_parser("list", help="every user, active or not")
+    ul.add_argument("--json", action="store_true")
+    ud = usr.add_parser("deactivate", help="lock an account and end its sessions")
+    ud.add_argument("username")
+    up = usr.add_parser("passwd", help="set a user's password and end their sessions")
+    up.add_argument("username")
+    up.add_argument("--password-stdin", action="store_true")
+
     cfg = sub.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
     cfg.add_parser("show", help="print the effective settings (passwords hidden)")
     return p
@@ -200,6 +220,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _with_app(settings, c.calls_reconcile)
         case "simulate", _:
             return await c.simulate(settings, args)
+        case "users", "add":
+            return await _with_app(settings, lambda app: c.users_add(app, args))
+        case "users", "list":
+            return await _with_app(settings, lambda app: c.users_list(app, args.json))
+        case "users", "deactivate":
+            return await _with_app(settings, lambda app: c.users_deactivate(app, args.username))
+        case "users", "passwd":
+            return await _with_app(settings, lambda app: c.users_passwd(app, args))
         case "config", "show":
             shown = settings.model_dump(mode="json")
             shown["database"]["url"] = _safe_url(settings.database.url)

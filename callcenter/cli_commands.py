@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.app import App, utc_now
+from callcenter.domain.access import ROLE_LABELS_VI
 from callcenter.domain.phone import mask
 from callcenter.domain.roster import Tier
+from callcenter.services.errors import ServiceError
 from callcenter.services.facilities import FacilityImport
 from callcenter.services.ports import TicketSummary
 from callcenter.settings import Settings
@@ -354,4 +356,106 @@ def models_install(settings: Settings, args: argparse.Namespace) -> int:
     print(f"đã cài / installed: {path}")
     if path != settings.transcription.model_path:
         print(f'set transcription.model_path = "{path}" (or CALLCENTER_TRANSCRIPTION__MODEL_PATH)')
+    return EXIT_OK
+
+
+def read_password(from_stdin: bool) -> str | None:
+    """The new password: stdin's first line (scripts), or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        print(
+            "không có bàn phím để nhập mật khẩu; dùng --password-stdin / no terminal: use --password-stdin",
+            file=sys.stderr,
+        )
+        return None
+    import getpass
+
+    first = getpass.getpass("Mật khẩu / password: ")
+    if getpass.getpass("Nhập lại / again: ") != first:
+        print("hai lần nhập không khớp / the two entries differ", file=sys.stderr)
+        return None
+    return first
+
+
+def _service_error(exc: ServiceError) -> int:
+    where = f" ({exc.field})" if exc.field else ""
+    print(f"lỗi{where}: {exc.message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+async def users_add(app: App, args: argparse.Namespace) -> int:
+    from callcenter.services.users import UserInput
+
+    password = read_password(args.password_stdin)
+    if password is None:
+        return EXIT_USAGE
+    data = UserInput(
+        username=args.username,
+        role=args.role,
+        full_name=args.full_name,
+        province=args.province,
+        facility_code=args.facility,
+        phone=args.phone,
+    )
+    try:
+        user = await app.users.create(data, password, utc_now())
+    except ServiceError as exc:
+        return _service_error(exc)
+    print(f"đã tạo người dùng {user.username} ({ROLE_LABELS_VI[user.role]}) / user created")
+    return EXIT_OK
+
+
+async def users_list(app: App, as_json: bool) -> int:
+    users = await app.users.all()
+    rows = [
+        {
+            "id": u.id,
+            "username": u.username,
+            "full_name": u.full_name,
+            "role": u.role.value,
+            "province": u.province,
+            "facility_code": u.facility_code,
+            "active": u.active,
+        }
+        for u in users
+    ]
+    if as_json:
+        _json(rows)
+        return EXIT_OK
+    if not rows:
+        print("chưa có người dùng; tạo quản trị viên đầu tiên: callcenter users add admin --role admin")
+    for u in users:
+        scope = u.province or u.facility_code or "-"
+        state = "" if u.active else "  (đã khóa)"
+        print(f"{u.username:<20} {u.role.value:<17} {scope:<16} {u.full_name}{state}")
+    return EXIT_OK
+
+
+async def users_deactivate(app: App, username: str) -> int:
+    user = await app.users.by_username(username)
+    if user is None:
+        print(f"không có người dùng {username} / no such user", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        await app.users.deactivate(user.id, utc_now())
+    except ServiceError as exc:
+        return _service_error(exc)
+    print(f"đã khóa {user.username} / deactivated")
+    return EXIT_OK
+
+
+async def users_passwd(app: App, args: argparse.Namespace) -> int:
+    user = await app.users.by_username(args.username)
+    if user is None:
+        print(f"không có người dùng {args.username} / no such user", file=sys.stderr)
+        return EXIT_USAGE
+    password = read_password(args.password_stdin)
+    if password is None:
+        return EXIT_USAGE
+    try:
+        await app.users.set_password(user.id, password, utc_now())
+    except ServiceError as exc:
+        return _service_error(exc)
+    print(f"đã đặt mật khẩu mới cho {user.username} / password set")
     return EXIT_OK

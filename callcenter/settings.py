@@ -38,6 +38,16 @@ class AgiSettings(BaseModel):
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # Mark the session cookie Secure even when a request arrives over plain HTTP (HTTPS ends at a proxy).
+    cookie_secure: bool = False
+    # Believe X-Forwarded-For/-Proto (only behind a proxy of ours that sets them).
+    trust_forwarded: bool = False
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)  # per username, in the window
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
 
 
 class RecordingsSettings(BaseModel):

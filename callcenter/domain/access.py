@@ -55,3 +55,11 @@ class Principal:
     def can_manage(self) -> bool:
         """Facilities, roster, users."""
         return self.role is Role.ADMIN
+
+    def can_read_audit(self) -> bool:
+        """The audit log: admins (who run the system) and auditors (whose whole job it is)."""
+        return self.role in (Role.ADMIN, Role.AUDITOR)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS_VI[self.role]

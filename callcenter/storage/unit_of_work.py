@@ -71,6 +71,21 @@ class _GroupCommit:
                     if not w.done():
                         w.set_result(None)
 
+    async def end_if_idle(self) -> None:
+        """End the shared transaction when no finished unit waits for its COMMIT; the caller holds `lock`.
+
+        A unit that leaves without committing (every read) would otherwise keep the transaction, and
+        with it BEGIN IMMEDIATE's write lock, open until this process next writes: another process
+        (`callcenter users add`, a worker) would wait out busy_timeout and fail with "database is
+        locked". With no waiter, the transaction holds only rolled-back savepoints: its COMMIT writes
+        nothing (no fsync)."""
+        if self._waiters or self._conn is None or not self._conn.in_transaction():
+            return
+        try:
+            await self._conn.commit()
+        except Exception:
+            await self._discard()
+
     async def _discard(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -130,6 +145,8 @@ class SqlUnitOfWork:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(session.rollback())
                 await asyncio.shield(session.close())
+                if self._group is not None and self._holding:
+                    await asyncio.shield(self._group.end_if_idle())
         finally:
             self._release()
 

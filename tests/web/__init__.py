@@ -1,0 +1,1 @@
+"""The web core: sessions, CSRF, authorisation, headers, errors, OpenAPI."""
