@@ -23,7 +23,9 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # PostgreSQL runs on every machine here; CI sets CALLCENTER_TEST_POSTGRES=required so a missing server
 # fails the run instead of silently skipping half the suite.
 PG_ADMIN_DSN = os.environ.get("CALLCENTER_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = os.environ.get("CALLCENTER_TEST_PG_DB", "callcenter_test")
+# One database per test run: runs side by side (CI and a developer, two terminals) must not drop each
+# other's database.
+PG_DB = os.environ.get("CALLCENTER_TEST_PG_DB", f"callcenter_test_{os.getpid()}")
 
 
 @dataclass
@@ -50,6 +52,16 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+async def _pg_drop() -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def _pg_reset() -> str | None:
     try:
         import asyncpg
@@ -68,7 +80,7 @@ async def _pg_reset() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     problem = asyncio.run(_pg_reset())
     if problem:
         if os.environ.get("CALLCENTER_TEST_POSTGRES") == "required":
@@ -77,7 +89,8 @@ def postgres_url() -> str:
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     url = f"{base}/{PG_DB}"
     migrate.upgrade(url)
-    return url
+    yield url
+    asyncio.run(_pg_drop())
 
 
 async def _pg_truncate(url: str) -> None:
