@@ -23,6 +23,7 @@ from callcenter.services.calls import CallPolicy, CallService
 from callcenter.services.facilities import FacilityService
 from callcenter.services.roster import RosterService
 from callcenter.services.sessions import SessionPolicy, SessionService
+from callcenter.services.tickets import TicketPolicy, TicketService
 from callcenter.services.transcription import JobPolicy, TranscriptionService, work
 from callcenter.services.users import UserService
 from callcenter.settings import Settings
@@ -55,6 +56,7 @@ class App:
     sessions: SessionService
     audit: AuditService
     clock: Callable[[], datetime]
+    tickets: TicketService
 
     async def close(self) -> None:
         await self.uow.close()
@@ -123,6 +125,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         sessions=SessionService(uow, users, session_policy),
         audit=AuditService(uow, clock),
         clock=clock,
+        tickets=TicketService(uow, TicketPolicy(tz=settings.tz)),
     )
 
 
@@ -136,12 +139,22 @@ def build_web(app: App) -> web.Application:
             await conn.execute(text("SELECT 1"))
 
     return create_web_app(
-        WebServices(users=app.users, sessions=app.sessions, audit=app.audit, ping=ping),
+        WebServices(
+            users=app.users,
+            sessions=app.sessions,
+            audit=app.audit,
+            ping=ping,
+            tickets=app.tickets,
+            facilities=app.facilities,
+            roster=app.roster,
+            recordings_dir=app.settings.recordings.dir,
+        ),
         app.clock,
         WebConfig(
             max_body_bytes=http.max_body_bytes,
             cookie_secure=http.cookie_secure,
             trust_forwarded=http.trust_forwarded,
+            tz=app.settings.tz,
         ),
     )
 
@@ -165,6 +178,7 @@ def build_transcription(settings: Settings, uow: SqlUnitOfWorkFactory) -> Transc
 async def prepare_database(app: App, now: datetime) -> None:
     """Migrate, load the sample data into an empty database if asked, and close calls left open."""
     await asyncio.to_thread(migrate.upgrade, app.settings.database.url)
+    await app.uow.refresh_statistics()
     if app.settings.load_sample_data and not await app.facilities.list():
         await load_sample_data(app, now)
     await app.calls.replay_journal()
@@ -206,6 +220,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     await agi.start()
     stop = stop or asyncio.Event()
     workers = start_workers(app, stop, settings.transcription.workers)
+    workers.append(asyncio.create_task(_keep_statistics(app, stop), name="statistics"))
     runner = web.AppRunner(build_web(app), access_log=None)  # the web middleware logs each request
     await runner.setup()
     site = web.TCPSite(runner, settings.http.host, settings.http.port)
@@ -234,6 +249,18 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await asyncio.gather(*workers, return_exceptions=True)
         await runner.cleanup()
         await app.close()
+
+
+async def _keep_statistics(app: App, stop: asyncio.Event, every_s: float = 6 * 3600) -> None:
+    """Planner statistics go stale as tickets pile up: refresh them a few times a day."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+        if not stop.is_set():
+            try:
+                await app.uow.refresh_statistics()
+            except Exception:
+                log.exception("database.statistics_failed")
 
 
 def start_workers(app: App, stop: asyncio.Event, count: int) -> list[asyncio.Task[None]]:

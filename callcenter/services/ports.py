@@ -295,9 +295,9 @@ class TicketRepository(Protocol):
 
     # The workflow (tickets in the browser). Reads take the principal's scope; the service checks it too.
     async def page(
-        self, scope: TicketScope, query: TicketQuery, *, offset: int, limit: int
+        self, scope: TicketScope, query: TicketQuery, *, offset: int, limit: int, count_cap: int | None = None
     ) -> tuple[list[TicketRecord], int]:
-        """One page, newest first, and the number of tickets matching in all."""
+        """One page, newest first, and the number of tickets matching in all (at most count_cap + 1)."""
         ...
 
     async def record(self, ticket_id: int, *, for_update: bool = False) -> TicketRecord | None: ...

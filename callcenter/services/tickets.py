@@ -95,9 +95,10 @@ class TicketFilter:
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: tuple[T, ...]
-    total: int  # matching tickets in all pages
+    total: int  # matching tickets in all pages (when total_capped: at least this many)
     page: int  # 1-based
     page_size: int
+    total_capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -226,6 +227,7 @@ class TicketPolicy:
     deadline_working_days: int = 5  # the default deadline: see domain.ticket.DeadlineRule
     repeat_caller_days: int = 30
     max_page_size: int = 200
+    count_cap: int = 10_000
     earlier_tickets_limit: int = 20
     holidays: Callable[[int, int], Collection[date]] = field(default=vietnam_holidays)
 
@@ -257,11 +259,16 @@ class TicketService:
         scope = ticket_scope(principal)
         if scope.empty:
             return Page((), 0, page, page_size)
+        offset = (page - 1) * page_size
+        # Exact totals up to the cap (and always past the page asked for): beyond it the list says "more
+        # than", which is what a person reads anyway, and counting 60,000 rows is not paid on every page.
+        cap = max(self._policy.count_cap, offset + page_size)
         async with self._uow() as uow:
             records, total = await uow.tickets.page(
-                scope, query, offset=(page - 1) * page_size, limit=page_size
+                scope, query, offset=offset, limit=page_size, count_cap=cap
             )
-        return Page(tuple(self._item(principal, r, now) for r in records), total, page, page_size)
+        items = tuple(self._item(principal, r, now) for r in records)
+        return Page(items, min(total, cap), page, page_size, total_capped=total > cap)
 
     async def get(self, principal: Principal, ticket_id: int, now: datetime) -> TicketDetail:
         async with self._uow() as uow:

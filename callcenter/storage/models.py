@@ -143,6 +143,12 @@ class RecordingRow(Base):
 
 class TicketRow(Base):
     __tablename__ = "tickets"
+    # The lists are newest first within a scope or a status: these let a page read 50 rows in order.
+    __table_args__ = (
+        Index("ix_tickets_province_created", "province", "created_at"),
+        Index("ix_tickets_facility_created", "facility_code", "created_at"),
+        Index("ix_tickets_status_created", "status", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str | None] = mapped_column(String(32), unique=True)
     call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id"), unique=True)

@@ -685,11 +685,15 @@ class SqlTicketRepository:
         return and_(*w)
 
     async def page(
-        self, scope: TicketScope, query: TicketQuery, *, offset: int, limit: int
+        self, scope: TicketScope, query: TicketQuery, *, offset: int, limit: int, count_cap: int | None = None
     ) -> tuple[list[TicketRecord], int]:
         where = self._where(scope, query)
+        matching = select(TicketRow.id).where(where)
+        if count_cap is not None:
+            # Counting 60,000 matches costs more than the page itself; past the cap, "more than" will do.
+            matching = matching.limit(count_cap + 1)
         total = int(
-            (await self._s.execute(select(func.count()).select_from(TicketRow).where(where))).scalar_one()
+            (await self._s.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
         )
         if total <= offset:
             return [], total
