@@ -8,17 +8,24 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 
 from callcenter.domain.access import Principal
 from callcenter.services.audit import AuditService
+from callcenter.services.facilities import FacilityService
+from callcenter.services.roster import RosterService
 from callcenter.services.sessions import ActiveSession, SessionService
+from callcenter.services.tickets import TicketService
 from callcenter.services.users import UserService
 from callcenter.web.errors import ApiError
 from callcenter.web.routing import Route, RouteTable
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class WebConfig:
     cookie_name: str = "cc_session"
     login_cookie_name: str = "cc_login"
     title: str = "Đường dây nóng ngành Y tế"
+    tz: ZoneInfo = VIETNAM  # the pages show local time
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,10 @@ class WebServices:
     sessions: SessionService
     audit: AuditService
     ping: Callable[[], Awaitable[None]]  # raises if the database is unreachable (/healthz)
+    tickets: TicketService
+    facilities: FacilityService
+    roster: RosterService
+    recordings_dir: Path  # recordings are served by id only, from under this directory
 
 
 @dataclass(frozen=True)

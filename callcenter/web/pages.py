@@ -9,7 +9,13 @@ from aiohttp import web
 
 from callcenter.web.context import state
 
-_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".ico": "image/x-icon", ".png": "image/png"}
+_TYPES = {
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
+    ".js": "text/javascript",
+}
 
 
 def load_static(directory: Path) -> dict[str, tuple[bytes, str]]:

@@ -7,12 +7,16 @@ test fails for a route that has none). Pages take `nav="…"` to appear in the m
 
 from __future__ import annotations
 
-from callcenter.web import audit, auth, health, openapi, pages, users
+from pydantic import BaseModel
+
+from callcenter.web import audit, auth, health, openapi, pages, roster, ticket_pages, tickets, users
 from callcenter.web.routing import (
     ADMINS,
     AUDIT_READERS,
     PUBLIC,
     SIGNED_IN,
+    TICKET_EDITORS,
+    Handler,
     Kind,
     Route,
     RouteTable,
@@ -30,9 +34,41 @@ from callcenter.web.schemas import (
     UsersOut,
     UsersQuery,
 )
+from callcenter.web.ticket_schemas import (
+    AssignIn,
+    CategoryIn,
+    DeadlineIn,
+    FacilitiesOut,
+    NoteIn,
+    ResultIn,
+    RosterImportOut,
+    RosterWeekOut,
+    RosterWeekQuery,
+    StatusIn,
+    TicketDetailOut,
+    TicketsOut,
+    TicketsQuery,
+)
 
 PAGE, API = Kind.PAGE, Kind.API
 USER = r"/api/users/{user_id:\d+}"
+TICKET = r"/api/tickets/{ticket_id:\d+}"
+TICKET_PAGE = r"/phan-anh/{ticket_id:\d+}"
+FACILITY = r"{facility_code:[A-Za-z0-9_.-]+}"
+
+
+def _ticket_change(suffix: str, name: str, summary: str, body: type[BaseModel], handler: Handler) -> Route:
+    return Route(
+        method="POST",
+        path=TICKET + suffix,
+        handler=handler,
+        name=name,
+        roles=TICKET_EDITORS,
+        kind=API,
+        summary=summary,
+        body=body,
+        response=TicketDetailOut,
+    )
 
 
 def route_table() -> RouteTable:
@@ -84,6 +120,62 @@ def route_table() -> RouteTable:
                 roles=PUBLIC,
                 kind=PAGE,
                 summary="Tệp tĩnh (CSS) / static files",
+            ),
+            Route(
+                method="GET",
+                path="/phan-anh",
+                handler=ticket_pages.tickets_page,
+                name="tickets_page",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Danh sách phản ánh, lọc và tìm kiếm / ticket list",
+                nav="Phản ánh",
+            ),
+            Route(
+                method="GET",
+                path=TICKET_PAGE,
+                handler=ticket_pages.ticket_page,
+                name="ticket_page",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Một phản ánh: cuộc gọi, ghi âm, nội dung, xử lý / one ticket",
+            ),
+            Route(
+                method="POST",
+                path=TICKET_PAGE,
+                handler=ticket_pages.ticket_submit,
+                name="ticket_submit",
+                roles=TICKET_EDITORS,
+                kind=PAGE,
+                summary="Biểu mẫu xử lý phản ánh (trạng thái, giao, hạn, ghi chú…) / ticket forms",
+            ),
+            Route(
+                method="GET",
+                path="/co-so",
+                handler=ticket_pages.facilities_page,
+                name="facilities_page",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Danh sách cơ sở và đường dây nóng / facility registry",
+                nav="Cơ sở",
+            ),
+            Route(
+                method="GET",
+                path="/lich-truc/" + FACILITY,
+                handler=ticket_pages.roster_page,
+                name="roster_page",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Lịch trực tuần của một cơ sở, khoảng trống tô đỏ / a facility's roster week",
+            ),
+            Route(
+                method="GET",
+                path="/ical/" + FACILITY + ".ics",
+                handler=roster.ical_feed,
+                name="roster_ical",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Lịch trực 8 tuần tới dạng iCal (cần đăng nhập) / duty calendar, signed-in only",
             ),
             # ---- API: service
             Route(
@@ -208,6 +300,117 @@ def route_table() -> RouteTable:
                 summary="Đặt lại mật khẩu (đăng xuất mọi nơi) / reset a password, ending their sessions",
                 body=PasswordIn,
                 status=204,
+            ),
+            # ---- API: tickets
+            Route(
+                method="GET",
+                path="/api/tickets",
+                handler=tickets.list_tickets,
+                name="tickets_list",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Danh sách phản ánh trong phạm vi của mình, mới nhất trước / tickets, paged",
+                query=TicketsQuery,
+                response=TicketsOut,
+            ),
+            Route(
+                method="GET",
+                path=TICKET,
+                handler=tickets.get_ticket,
+                name="tickets_get",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Toàn bộ một phản ánh (ghi nhật ký xem) / one ticket, audited",
+                response=TicketDetailOut,
+            ),
+            _ticket_change(
+                "/status",
+                "tickets_status",
+                "Chuyển trạng thái / change the status",
+                StatusIn,
+                tickets.change_status,
+            ),
+            _ticket_change(
+                "/assign",
+                "tickets_assign",
+                "Giao người xử lý / assign (null: nobody)",
+                AssignIn,
+                tickets.assign,
+            ),
+            _ticket_change(
+                "/deadline",
+                "tickets_deadline",
+                "Đặt hạn xử lý (null: mặc định) / set the deadline",
+                DeadlineIn,
+                tickets.set_deadline,
+            ),
+            _ticket_change("/notes", "tickets_note", "Thêm ghi chú / add a note", NoteIn, tickets.add_note),
+            _ticket_change(
+                "/result",
+                "tickets_result",
+                "Ghi kết quả đã báo người gọi / the result told to the caller",
+                ResultIn,
+                tickets.set_result,
+            ),
+            _ticket_change(
+                "/category",
+                "tickets_category",
+                "Xác nhận lĩnh vực / confirm the category",
+                CategoryIn,
+                tickets.confirm_category,
+            ),
+            Route(
+                method="GET",
+                path=TICKET + r"/recordings/{recording_id:\d+}",
+                handler=tickets.stream_recording,
+                name="tickets_recording",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Phát một ghi âm (hỗ trợ Range; ghi nhật ký nghe) / stream a recording (audio/wav)",
+                status=200,
+                errors=(206, 416),
+            ),
+            # ---- API: facilities and roster
+            Route(
+                method="GET",
+                path="/api/facilities",
+                handler=roster.list_facilities,
+                name="facilities_list",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Cơ sở trong phạm vi, kèm cờ đường dây không phải Viettel / facilities",
+                response=FacilitiesOut,
+            ),
+            Route(
+                method="GET",
+                path="/api/roster/" + FACILITY + "/week",
+                handler=roster.roster_week_api,
+                name="roster_week",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Lịch trực một tuần theo ngày và cấp trực, kèm khoảng trống / a roster week",
+                query=RosterWeekQuery,
+                response=RosterWeekOut,
+            ),
+            Route(
+                method="GET",
+                path="/api/roster/export",
+                handler=roster.roster_export,
+                name="roster_export",
+                roles=ADMINS,
+                kind=API,
+                summary="Xuất toàn bộ lịch trực (CSV) / export the roster as CSV",
+            ),
+            Route(
+                method="POST",
+                path="/api/roster/import",
+                handler=roster.roster_import,
+                name="roster_import",
+                roles=ADMINS,
+                kind=API,
+                summary="Nhập lịch trực từ CSV (text/csv), tất cả hoặc không / import the roster CSV",
+                response=RosterImportOut,
+                errors=(400, 413, 415),
             ),
             # ---- API: audit log
             Route(

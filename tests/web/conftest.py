@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,7 +113,17 @@ async def make_web(sample_app: App, clock: FakeClock) -> AsyncIterator[WebFactor
         async def ping() -> None:
             return None
 
-        application = create_web_app(WebServices(users, sessions, audit, ping), clock, config, table)
+        services = WebServices(
+            users,
+            sessions,
+            audit,
+            ping,
+            tickets=sample_app.tickets,
+            facilities=sample_app.facilities,
+            roster=sample_app.roster,
+            recordings_dir=Path(sample_app.settings.recordings.dir),
+        )
+        application = create_web_app(services, clock, config, table)
         server = TestServer(application)
         await server.start_server()
         w = Web(sample_app, clock, users, sessions, audit, server, config)

@@ -14,7 +14,16 @@ from aiohttp import ClientResponse
 from callcenter.domain.access import Role
 from callcenter.services.users import UserInput
 from callcenter.web.routes import route_table
-from callcenter.web.routing import ADMINS, AUDIT_READERS, PUBLIC, SIGNED_IN, Access, Kind, Route
+from callcenter.web.routing import (
+    ADMINS,
+    AUDIT_READERS,
+    PUBLIC,
+    SIGNED_IN,
+    TICKET_EDITORS,
+    Access,
+    Kind,
+    Route,
+)
 from tests.web.conftest import PASSWORD, PEOPLE, Web
 
 EXPECTED: dict[str, Access] = {
@@ -35,6 +44,27 @@ EXPECTED: dict[str, Access] = {
     "users_deactivate": ADMINS,
     "users_password": ADMINS,
     "audit_query": AUDIT_READERS,
+    # tickets: everyone signed in reads (the service narrows to their scope); auditors never change
+    "tickets_page": SIGNED_IN,
+    "ticket_page": SIGNED_IN,
+    "ticket_submit": TICKET_EDITORS,
+    "tickets_list": SIGNED_IN,
+    "tickets_get": SIGNED_IN,
+    "tickets_status": TICKET_EDITORS,
+    "tickets_assign": TICKET_EDITORS,
+    "tickets_deadline": TICKET_EDITORS,
+    "tickets_note": TICKET_EDITORS,
+    "tickets_result": TICKET_EDITORS,
+    "tickets_category": TICKET_EDITORS,
+    "tickets_recording": SIGNED_IN,
+    # facilities and roster: read by everyone signed in (in scope); the whole roster CSV by admins
+    "facilities_page": SIGNED_IN,
+    "facilities_list": SIGNED_IN,
+    "roster_page": SIGNED_IN,
+    "roster_week": SIGNED_IN,
+    "roster_ical": SIGNED_IN,
+    "roster_export": ADMINS,
+    "roster_import": ADMINS,
 }
 FORBIDDEN_TEXT = "Bạn không có quyền truy cập"
 

@@ -1,0 +1,266 @@
+"""HTML pages for supervisors and duty officers: the ticket list, one ticket (with its forms), the roster
+week of a facility and the facility registry. Forms post back here and redirect (no script needed); the
+only script is static/ticket.js, which makes transcript turns seek the mix audio."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from callcenter.domain.access import Principal, Role
+from callcenter.domain.classify import SuggestionCode
+from callcenter.domain.ticket import STATUS_LABELS_VI, TicketStatus
+from callcenter.services.audit import AuditAction
+from callcenter.services.errors import InvalidInput
+from callcenter.services.tickets import TicketDetail
+from callcenter.web.context import audit, now, principal, services, state
+from callcenter.web.errors import ApiError, from_service, from_validation
+from callcenter.web.render import render
+from callcenter.web.roster import TIER_LABELS_VI, facility_out, roster_week, visible_facilities
+from callcenter.web.ticket_schemas import TicketsQuery, recording_url
+from callcenter.web.tickets import ticket_filter, ticket_id
+
+CATEGORY_LABELS_VI: dict[str, str] = {
+    SuggestionCode.THIEU_THUOC.value: "Thiếu thuốc, vật tư",
+    SuggestionCode.QUY_TRINH_KHAM_BENH.value: "Quy trình khám chữa bệnh",
+    SuggestionCode.QUY_TAC_UNG_XU.value: "Quy tắc ứng xử, thái độ",
+    SuggestionCode.CHUYEN_MON.value: "Chuyên môn",
+    SuggestionCode.BHYT.value: "Bảo hiểm y tế",
+    SuggestionCode.QUY_CHE_KE_DON.value: "Quy chế kê đơn",
+    SuggestionCode.KHAC.value: "Khác",
+    SuggestionCode.KHONG_DUNG_THAM_QUYEN.value: "Không đúng thẩm quyền",
+}
+KIND_LABELS_VI = {
+    "mix": "Cuộc gọi (cả hai bên)",
+    "caller": "Người gọi",
+    "officer": "Cán bộ",
+    "voicemail": "Tin nhắn thoại",
+}
+SPEAKER_LABELS_VI = {"caller": "Người gọi", "officer": "Cán bộ", "unknown": "Không rõ"}
+RESULT_LABELS_VI = {
+    "answer": "Nghe máy",
+    "answered": "Nghe máy",
+    "busy": "Máy bận",
+    "noanswer": "Không nghe máy",
+    "no_answer": "Không nghe máy",
+    "declined": "Từ chối",
+    "congestion": "Nghẽn mạng",
+    "chanunavail": "Không liên lạc được",
+    "not_tried": "Chưa cần gọi",
+    "failed": "Lỗi",
+}
+EVENT_LABELS_VI = {
+    "received": "Nhận cuộc gọi",
+    "routed": "Chuyển cuộc gọi",
+    "call_ended": "Kết thúc cuộc gọi",
+    "transcribed": "Chép lời xong",
+    "status_changed": "Đổi trạng thái",
+    "assigned": "Giao người xử lý",
+    "note_added": "Thêm ghi chú",
+    "deadline_set": "Đặt hạn xử lý",
+    "result_told_set": "Ghi kết quả báo người gọi",
+    "category_confirmed": "Xác nhận lĩnh vực",
+}
+_LIST_KEYS = set(TicketsQuery.model_fields)
+_STATUS_BY_VALUE = {s.value: label for s, label in STATUS_LABELS_VI.items()}
+
+
+def _local(request: web.Request, instant: datetime | None) -> str:
+    if instant is None:
+        return ""
+    return instant.astimezone(state(request).config.tz).strftime("%d/%m/%Y %H:%M")
+
+
+def _helpers(request: web.Request) -> dict[str, Any]:
+    return {
+        "local": lambda instant: _local(request, instant),
+        "short": lambda instant: instant.astimezone(state(request).config.tz).strftime("%d/%m %H:%M"),
+        "category_label": lambda code: CATEGORY_LABELS_VI.get(code or "", code or "Chưa phân loại"),
+        "tier_label": lambda code: TIER_LABELS_VI.get(code or "", code or ""),
+        "event_label": lambda kind: EVENT_LABELS_VI.get(kind, kind),
+    }
+
+
+# --- the list --------------------------------------------------------------------------------------------
+
+
+async def tickets_page(request: web.Request) -> web.StreamResponse:
+    # A form sends every field, empty ones too: an empty field is no filter.
+    raw = {k: v for k, v in request.query.items() if v.strip() and k in _LIST_KEYS}
+    error: str | None = None
+    items: list[Any] = []
+    total = pages = 0
+    q = TicketsQuery()
+    try:
+        q = TicketsQuery.model_validate(raw)
+        page = await services(request).tickets.list(
+            principal(request), ticket_filter(q), now(request), page=q.page, page_size=q.page_size
+        )
+        items, total, pages = list(page.items), page.total, page.pages
+    except ValidationError as exc:
+        problem = from_validation(exc)
+        error = f"{problem.field}: {problem.message}"
+    except InvalidInput as exc:
+        error = f"{exc.field}: {exc.message}" if exc.field else exc.message
+
+    def page_link(n: int) -> str:
+        return "/phan-anh?" + urlencode({**{k: v for k, v in raw.items() if k != "page"}, "page": n})
+
+    facilities = await visible_facilities(request)
+    return render(
+        request,
+        "tickets.html",
+        {
+            **_helpers(request),
+            "q": raw,
+            "items": items,
+            "total": total,
+            "page": q.page,
+            "pages": pages,
+            "page_link": page_link,
+            "error": error,
+            "statuses": [(s.value, STATUS_LABELS_VI[s]) for s in TicketStatus],
+            "categories": list(CATEGORY_LABELS_VI.items()),
+            "facilities": facilities,
+        },
+        title="Danh sách phản ánh",
+        status=400 if error else 200,
+    )
+
+
+# --- one ticket ------------------------------------------------------------------------------------------
+
+
+async def _assignees(request: web.Request, detail: TicketDetail) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    for u in await services(request).users.all():
+        who = Principal(u.id, u.username, u.role, province=u.province, facility_code=u.facility_code)
+        if (
+            u.active
+            and who.can_edit_tickets()
+            and who.can_see_ticket(detail.item.facility_code, detail.item.province)
+        ):
+            out.append((u.id, u.full_name or u.username))
+    return out
+
+
+async def _render_ticket(
+    request: web.Request, detail: TicketDetail, *, error: ApiError | None = None, notice: str | None = None
+) -> web.Response:
+    by_kind = {r.kind: recording_url(detail.id, r.id) for r in detail.recordings}
+    tz = state(request).config.tz
+    return render(
+        request,
+        "ticket.html",
+        {
+            **_helpers(request),
+            "t": detail,
+            "item": detail.item,
+            "recordings": [
+                (KIND_LABELS_VI.get(r.kind, r.kind), r.kind, recording_url(detail.id, r.id))
+                for r in sorted(
+                    detail.recordings,
+                    key=lambda r: list(KIND_LABELS_VI).index(r.kind) if r.kind in KIND_LABELS_VI else 99,
+                )
+            ],
+            "mix_url": by_kind.get("mix"),
+            "speaker_label": lambda s: SPEAKER_LABELS_VI.get(s, s),
+            "result_label": lambda r: RESULT_LABELS_VI.get((r or "").lower(), r or "đang gọi"),
+            "status_label": lambda s: _STATUS_BY_VALUE.get(str(s), str(s)),
+            "next_statuses": [(s.value, STATUS_LABELS_VI[s]) for s in detail.next_statuses],
+            "categories": [(k, v) for k, v in CATEGORY_LABELS_VI.items() if k != "khong_dung_tham_quyen"],
+            "assignees": await _assignees(request, detail) if detail.can_edit else [],
+            "deadline_value": detail.item.deadline.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            "error": error,
+            "notice": notice,
+            "is_auditor": principal(request).role is Role.AUDITOR,
+        },
+        title=f"Phản ánh {detail.ref}",
+        status=error.status if error else 200,
+    )
+
+
+async def ticket_page(request: web.Request) -> web.StreamResponse:
+    tid = ticket_id(request)
+    detail = await services(request).tickets.get(principal(request), tid, now(request))
+    await audit(request, AuditAction.TICKET_VIEW, ticket_id=tid)
+    notice = "Đã lưu thay đổi." if "da_luu" in request.query else None
+    return await _render_ticket(request, detail, notice=notice)
+
+
+def _form_text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def ticket_submit(request: web.Request) -> web.StreamResponse:
+    """One form endpoint for the ticket page's forms; `action` says which."""
+    tid = ticket_id(request)
+    form = await request.post()
+    action = _form_text(form, "action")
+    svc, who, at = services(request).tickets, principal(request), now(request)
+    try:
+        match action:
+            case "status":
+                forwarded = _form_text(form, "forwarded_to").strip() or None
+                told = _form_text(form, "result_told").strip() or None
+                await svc.change_status(
+                    who, tid, _form_text(form, "status"), at, forwarded_to=forwarded, result_told=told
+                )
+            case "assign":
+                raw = _form_text(form, "assignee_id").strip()
+                if raw and not raw.isdigit():
+                    raise InvalidInput("Người được giao không hợp lệ / invalid assignee", field="assignee_id")
+                await svc.assign(who, tid, int(raw) if raw else None, at)
+            case "deadline":
+                raw = _form_text(form, "deadline").strip()
+                deadline = None
+                if raw:
+                    try:
+                        deadline = datetime.fromisoformat(raw).replace(tzinfo=state(request).config.tz)
+                    except ValueError:
+                        raise InvalidInput(
+                            "Hạn xử lý không hợp lệ / invalid deadline", field="deadline"
+                        ) from None
+                await svc.set_deadline(who, tid, deadline, at)
+            case "note":
+                await svc.add_note(who, tid, _form_text(form, "text"), at)
+            case "result":
+                await svc.set_result_told(who, tid, _form_text(form, "result_told"), at)
+            case "category":
+                await svc.confirm_category(who, tid, _form_text(form, "category"), at)
+            case _:
+                raise InvalidInput("Thao tác không hợp lệ / unknown action", field="action")
+    except InvalidInput as exc:
+        detail = await svc.get(who, tid, at)
+        return await _render_ticket(request, detail, error=from_service(exc))
+    await audit(request, AuditAction.TICKET_UPDATE, ticket_id=tid, detail={"field": action})
+    raise web.HTTPSeeOther(f"/phan-anh/{tid}?da_luu=1")
+
+
+# --- roster and facilities -------------------------------------------------------------------------------
+
+
+async def roster_page(request: web.Request) -> web.StreamResponse:
+    week = await roster_week(request)
+    tiers = list(TIER_LABELS_VI.items())
+    return render(
+        request,
+        "roster_week.html",
+        {**_helpers(request), "week": week, "tiers": tiers, "timedelta7": timedelta(days=7)},
+        title=f"Lịch trực tuần — {week.facility_name}",
+    )
+
+
+async def facilities_page(request: web.Request) -> web.StreamResponse:
+    facilities = [facility_out(f) for f in await visible_facilities(request)]
+    return render(
+        request,
+        "facilities.html",
+        {"facilities": facilities, "flagged": sum(1 for f in facilities if f.not_viettel)},
+        title="Danh sách cơ sở",
+    )
