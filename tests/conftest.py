@@ -150,3 +150,27 @@ async def sample_app(app: App, clock: FakeClock) -> App:
     """The app with the sample facilities and roster loaded."""
     await load_sample_data(app, clock())
     return app
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A settings file for the command line: SQLite in tmp_path, the sample data, no speech engine; and
+    no CALLCENTER_* variable from the environment leaking in."""
+    for key in [k for k in os.environ if k.startswith("CALLCENTER_")]:
+        monkeypatch.delenv(key)
+    path = tmp_path / "cc.toml"
+    path.write_text(
+        f"""
+load_sample_data = true
+sample_dir = "{REPO / "config" / "sample"}"
+journal_dir = "{tmp_path / "journal"}"
+[database]
+url = "sqlite+aiosqlite:///{tmp_path / "cli.db"}"
+[recordings]
+dir = "{tmp_path}"
+[transcription]
+engine = "none"
+""",
+        encoding="utf-8",
+    )
+    return str(path)

@@ -13,29 +13,6 @@ from callcenter.app import build_app, utc_now
 from callcenter.cli import main
 from callcenter.services.calls import IncomingCall
 from callcenter.settings import load_settings
-from tests.conftest import REPO
-
-
-@pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    for key in [k for k in __import__("os").environ if k.startswith("CALLCENTER_")]:
-        monkeypatch.delenv(key)
-    path = tmp_path / "cc.toml"
-    path.write_text(
-        f"""
-load_sample_data = true
-sample_dir = "{REPO / "config" / "sample"}"
-journal_dir = "{tmp_path / "journal"}"
-[database]
-url = "sqlite+aiosqlite:///{tmp_path / "cli.db"}"
-[recordings]
-dir = "{tmp_path}"
-[transcription]
-engine = "none"
-""",
-        encoding="utf-8",
-    )
-    return str(path)
 
 
 def test_classify_reads_lines_and_writes_json(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,7 +14,6 @@ from callcenter.app import App, build_web, serve
 from callcenter.cli import main
 from callcenter.services.users import UserInput
 from callcenter.settings import Settings
-from tests.conftest import REPO
 
 PASSWORD = "mat-khau-that-dai-7"
 
@@ -43,28 +41,6 @@ async def test_serve_says_how_to_create_the_first_admin(settings: Settings) -> N
         await asyncio.wait_for(task, 30)
     [hint] = [e for e in logs if e["event"] == "web.no_admin"]
     assert "callcenter users add admin --role admin" in hint["hint"]
-
-
-@pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    for key in [k for k in __import__("os").environ if k.startswith("CALLCENTER_")]:
-        monkeypatch.delenv(key)
-    path = tmp_path / "cc.toml"
-    path.write_text(
-        f"""
-load_sample_data = true
-sample_dir = "{REPO / "config" / "sample"}"
-journal_dir = "{tmp_path / "journal"}"
-[database]
-url = "sqlite+aiosqlite:///{tmp_path / "cli.db"}"
-[recordings]
-dir = "{tmp_path}"
-[transcription]
-engine = "none"
-""",
-        encoding="utf-8",
-    )
-    return str(path)
 
 
 def test_users_commands(
