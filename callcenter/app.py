@@ -183,10 +183,17 @@ async def prepare_database(app: App, now: datetime) -> None:
         await load_sample_data(app, now)
     await app.calls.replay_journal()
     await app.calls.reconcile(now)
-    if app.transcription is not None:
-        # A call the service never heard of (down for all of it) still left its recordings.
-        for recording in await app.transcription.orphan_recordings():
-            await app.calls.adopt_recording(recording, now)
+    await adopt_orphan_recordings(app, now)
+
+
+async def adopt_orphan_recordings(app: App, now: datetime) -> int:
+    """A call the service never heard of (down for all of it) still left its recordings: a ticket."""
+    if app.transcription is None:
+        return 0
+    orphans = await app.transcription.orphan_recordings()
+    for recording in orphans:
+        await app.calls.adopt_recording(recording, now)
+    return len(orphans)
 
 
 async def load_sample_data(app: App, now: datetime) -> None:
@@ -220,7 +227,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     await agi.start()
     stop = stop or asyncio.Event()
     workers = start_workers(app, stop, settings.transcription.workers)
-    workers.append(asyncio.create_task(_keep_statistics(app, stop), name="statistics"))
+    workers.append(asyncio.create_task(_maintenance(app, stop), name="maintenance"))
     runner = web.AppRunner(build_web(app), access_log=None)  # the web middleware logs each request
     await runner.setup()
     site = web.TCPSite(runner, settings.http.host, settings.http.port)
@@ -251,16 +258,23 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await app.close()
 
 
-async def _keep_statistics(app: App, stop: asyncio.Event, every_s: float = 6 * 3600) -> None:
-    """Planner statistics go stale as tickets pile up: refresh them a few times a day."""
+async def _maintenance(app: App, stop: asyncio.Event, every_s: float = 300.0) -> None:
+    """Every few minutes, without waiting for a restart: call ends spooled while the database was down
+    are replayed, recordings nobody knows become tickets; a few times a day, planner statistics."""
+    runs = 0
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every_s)
-        if not stop.is_set():
-            try:
+        if stop.is_set():
+            return
+        runs += 1
+        try:
+            await app.calls.replay_journal()
+            await adopt_orphan_recordings(app, utc_now())
+            if runs % 72 == 0:  # six hours
                 await app.uow.refresh_statistics()
-            except Exception:
-                log.exception("database.statistics_failed")
+        except Exception:  # the database may still be down: try again next round
+            log.exception("maintenance.failed")
 
 
 def start_workers(app: App, stop: asyncio.Event, count: int) -> list[asyncio.Task[None]]:

@@ -196,6 +196,18 @@ class UserBrief:
     active: bool
 
 
+@dataclass(frozen=True)
+class HotlineStats:
+    """One facility's calls over a period, counted by the database."""
+
+    calls: int
+    answered: int
+    answered_by_first: int  # by the first target of the chain dialled
+    unanswered: int  # every target failed (a voicemail may have been left)
+    abandoned: int  # the caller hung up before anyone accepted
+    last_answered_at: datetime | None  # when the last answered call started
+
+
 class FacilityRepository(Protocol):
     async def by_hotline(self, number: str) -> Facility | None: ...
     async def by_keypad(self, code: str) -> Facility | None: ...
@@ -220,6 +232,16 @@ class RosterRepository(Protocol):
     ) -> None:
         """Replace the whole roster of these facilities (an import)."""
         ...
+
+    async def add_override(self, override: Override, now: datetime) -> int:
+        """Store a one-off; returns its id (which is also its `seq`: a later one wins)."""
+        ...
+
+    async def override_facility(self, override_id: int) -> str | None:
+        """The facility of an override, or None when there is no such override."""
+        ...
+
+    async def delete_override(self, override_id: int) -> bool: ...
 
 
 class CallRepository(Protocol):
@@ -254,6 +276,9 @@ class CallRepository(Protocol):
         ...
 
     async def open_started_before(self, before: datetime) -> list[CallRecord]: ...
+    async def hotline_stats(self, since: datetime, until: datetime) -> dict[str, HotlineStats]:
+        """Per facility code, the calls that started in [since, until)."""
+        ...
 
 
 class TicketRepository(Protocol):
@@ -369,7 +394,7 @@ class JobRepository(Protocol):
     async def fail(self, job_id: int, error: str, now: datetime) -> None: ...
     async def counts(self) -> dict[str, int]: ...
     async def recording_files(self) -> frozenset[str]:
-        """File names of every recording attached to a call."""
+        """File names of every recording attached to a call, or named by a routed call."""
         ...
 
     async def requeue(self, ticket_id: int, now: datetime) -> bool:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -191,11 +192,13 @@ class TranscriptionService:
             counts = await uow.jobs.counts()
         return counts.get("queued", 0) + counts.get("running", 0)
 
-    async def orphan_recordings(self) -> list[str]:
-        """Base names of recordings on disk that no call in the database knows of."""
+    async def orphan_recordings(self, *, quiet_for_s: float = 600.0) -> list[str]:
+        """Base names of recordings on disk that no call in the database knows of, and that nobody has
+        written to for `quiet_for_s` (a call in progress on the fallback path is still being recorded,
+        and its call_ended will bring it in)."""
         async with self._uow() as uow:
             known = {recording_base(name) for name in await uow.jobs.recording_files()}
-        on_disk = await asyncio.to_thread(_recording_names, self._dir)
+        on_disk = await asyncio.to_thread(_recording_names, self._dir, quiet_for_s)
         return sorted(on_disk - known)
 
 
@@ -208,10 +211,16 @@ def recording_base(file_name: str) -> str:
     return stem
 
 
-def _recording_names(directory: Path) -> frozenset[str]:
+def _recording_names(directory: Path, quiet_for_s: float) -> frozenset[str]:
     if not directory.is_dir():
         return frozenset()
-    return frozenset(recording_base(p.name) for p in directory.glob("hotline-*.wav"))
+    newest: dict[str, float] = {}
+    for path in directory.glob("hotline-*.wav"):
+        with contextlib.suppress(FileNotFoundError):  # deleted while we looked
+            base = recording_base(path.name)
+            newest[base] = max(newest.get(base, 0.0), path.stat().st_mtime)
+    cutoff = time.time() - quiet_for_s
+    return frozenset(name for name, mtime in newest.items() if mtime < cutoff)
 
 
 async def work(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    case,
     column,
     delete,
     false,
@@ -35,6 +36,7 @@ from callcenter.services.ports import (
     AttemptRecord,
     CallRecord,
     CallTimeline,
+    HotlineStats,
     Job,
     NewCall,
     NoteRecord,
@@ -270,6 +272,31 @@ class SqlRosterRepository:
             )
         await self._s.flush()
 
+    async def add_override(self, override: Override, now: datetime) -> int:
+        row = OverrideRow(
+            facility_code=override.facility_code,
+            tier=override.tier.value,
+            starts_at=override.start,
+            ends_at=override.end,
+            officer_name=override.officer.name,
+            officer_phone=override.officer.phone,
+            reason=override.reason,
+            created_at=now,
+        )
+        self._s.add(row)
+        await self._s.flush()
+        return row.id
+
+    async def override_facility(self, override_id: int) -> str | None:
+        found: str | None = await self._s.scalar(
+            select(OverrideRow.facility_code).where(OverrideRow.id == override_id)
+        )
+        return found
+
+    async def delete_override(self, override_id: int) -> bool:
+        result = await self._s.execute(delete(OverrideRow).where(OverrideRow.id == override_id))
+        return bool(getattr(result, "rowcount", 0))
+
 
 class SqlCallRepository:
     """Core statements on the call path: each ORM flush costs a round trip, and a call makes ~15 of them."""
@@ -427,6 +454,43 @@ class SqlCallRepository:
             )
         ).all()
         return [await self._record(call, tid, ref) for call, tid, ref in rows]
+
+    async def hotline_stats(self, since: datetime, until: datetime) -> dict[str, HotlineStats]:
+        answered = CallRow.state == CallState.ANSWERED.value
+
+        def count_if(cond: ColumnElement[bool]) -> Any:
+            return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+        query = (
+            select(
+                CallRow.facility_code,
+                func.count(),
+                count_if(answered),
+                count_if(and_(answered, CallRow.answered_index == 1)),
+                count_if(CallRow.state == CallState.UNANSWERED.value),
+                count_if(CallRow.state == CallState.ABANDONED.value),
+                func.max(case((answered, CallRow.started_at), else_=None)),
+            )
+            .where(
+                CallRow.facility_code.is_not(None), CallRow.started_at >= since, CallRow.started_at < until
+            )
+            .group_by(CallRow.facility_code)
+        )
+        out: dict[str, HotlineStats] = {}
+        for code, calls, ans, first, unanswered, abandoned, last in (await self._s.execute(query)).all():
+            out[code] = HotlineStats(
+                int(calls), int(ans), int(first), int(unanswered), int(abandoned), _utc_or_none(last)
+            )
+        return out
+
+
+def _utc_or_none(value: Any) -> datetime | None:
+    """max() over a CASE loses the column type on some drivers (SQLite gives text): make it aware UTC."""
+    if value is None:
+        return None
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(instant, datetime)
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 class SqlTicketRepository:
@@ -975,7 +1039,12 @@ class SqlJobRepository:
         return {status: int(n) for status, n in rows.all()}
 
     async def recording_files(self) -> frozenset[str]:
-        return frozenset((await self._s.execute(select(RecordingRow.file_name))).scalars())
+        attached = (await self._s.execute(select(RecordingRow.file_name))).scalars()
+        # A routed call names its recording before it has ended: its files are not orphans either.
+        named = (
+            await self._s.execute(select(CallRow.recording).where(CallRow.recording.is_not(None)))
+        ).scalars()
+        return frozenset([*attached, *(f"{n}.wav" for n in named if n)])
 
     async def requeue(self, ticket_id: int, now: datetime) -> bool:
         result = await self._s.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -184,9 +186,25 @@ async def test_a_recording_no_call_knows_becomes_a_ticket(
     for suffix in ("", "-rx", "-tx"):
         (directory / f"hotline-1795999999.7{suffix}.wav").write_bytes(b"RIFF")
     worker = _service(sample_app, settings, FakeTranscriber())
+    # Still being written (a call in progress on the dialplan's fallback path): not an orphan yet.
+    assert await worker.orphan_recordings() == []
+    an_hour_ago = time.time() - 3600
+    for suffix in ("", "-rx", "-tx"):
+        os.utime(directory / f"hotline-1795999999.7{suffix}.wav", (an_hour_ago, an_hour_ago))
     assert await worker.orphan_recordings() == ["hotline-1795999999.7"]
     ref = await sample_app.calls.adopt_recording("hotline-1795999999.7", clock())
     assert await worker.orphan_recordings() == []
     ticket = (await TicketQueries(sample_app.uow).latest())[0]
     assert (ticket.ref, ticket.call_state, ticket.needs_callback) == (ref, "unknown", True)
     assert await worker.run_once(clock) is True  # its job is due at once
+
+
+async def test_a_routed_call_s_recording_is_not_an_orphan(sample_app: App, settings: Settings) -> None:
+    channel = MemoryChannel()
+    await sample_app.handlers[v.ROUTE_CALL](channel)  # routed; its call has not ended yet
+    channel.digits.clear()
+    name = channel.variables.get(v.RECORDING) or "hotline-1795380439.44"
+    path = Path(settings.recordings.dir) / f"{name}.wav"
+    path.write_bytes(b"RIFF")
+    os.utime(path, (time.time() - 3600, time.time() - 3600))
+    assert await _service(sample_app, settings, FakeTranscriber()).orphan_recordings() == []
