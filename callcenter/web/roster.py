@@ -8,25 +8,29 @@ file instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from callcenter.domain.access import Principal
 from callcenter.domain.facility import Facility
-from callcenter.domain.roster import TIER_ORDER, Assignment, Gap, Tier
+from callcenter.domain.roster import Assignment, Override, Tier
 from callcenter.services.errors import NotFound
-from callcenter.services.roster import RosterService
+from callcenter.services.facilities import HEALTH_PERIOD, FacilityHealth
+from callcenter.services.roster import Schedule
 from callcenter.web.context import now, principal, services, state
-from callcenter.web.errors import ApiError
-from callcenter.web.io import json_response, parse_query
+from callcenter.web.errors import ApiError, from_validation
+from callcenter.web.io import json_response, parse_body
 from callcenter.web.ticket_schemas import (
     DutyOut,
     FacilitiesOut,
+    FacilityHealthOut,
     FacilityOut,
     GapOut,
+    OverrideIn,
+    OverrideOut,
     RosterDayOut,
     RosterImportOut,
     RosterImportRowError,
@@ -41,11 +45,37 @@ TIER_LABELS_VI: dict[str, str] = {
     "authority": "Sở Y tế",
 }
 ICAL_WEEKS = 8
-_MAX_STEPS = 5000
 
 
-def facility_out(f: Facility) -> FacilityOut:
+def health_out(h: FacilityHealth, since: datetime) -> FacilityHealthOut:
+    return FacilityHealthOut(
+        calls=h.calls,
+        answered=h.answered,
+        answered_by_first=h.answered_by_first,
+        all_failed=h.all_failed,
+        abandoned=h.abandoned,
+        answer_rate=h.answer_rate,
+        last_answered_at=h.last_answered_at,
+        silent=h.silent,
+        since=since,
+    )
+
+
+async def facilities_with_health(request: web.Request) -> list[FacilityOut]:
+    """The facilities the signed-in person may see, each with its hotline's last 30 days."""
+    at = now(request)
+    since = at - HEALTH_PERIOD
+    health = await services(request).facilities.health(since, at)
+    out = []
+    for f in await visible_facilities(request):
+        h = health.get(f.code)
+        out.append(facility_out(f, None if h is None else health_out(h, since)))
+    return out
+
+
+def facility_out(f: Facility, health: FacilityHealthOut | None = None) -> FacilityOut:
     return FacilityOut(
+        health=health,
         code=f.code,
         keypad_code=f.keypad_code,
         name=f.name,
@@ -69,36 +99,6 @@ async def facility_for(request: web.Request, who: Principal, code: str) -> Facil
         if f.code == code and who.can_see_ticket(f.code, f.province):
             return f
     raise NotFound("không tìm thấy cơ sở / facility not found")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    duties: list[Assignment]
-    gaps: list[Gap]
-
-
-async def schedule(roster: RosterService, code: str, start: datetime, end: datetime) -> Schedule:
-    """Every assignment of every tier and every gap between `start` and `end`, by walking the schedule
-    from one change (a hand-over, the end of a gap) to the next."""
-    gaps = [
-        g
-        for g in await roster.gaps(start, max(1, -(-(end - start) // timedelta(days=1))), tiers=TIER_ORDER)
-        if g.facility_code == code and g.start < end
-    ]
-    seen: dict[tuple[str, datetime, str], Assignment] = {}
-    t = start
-    for _ in range(_MAX_STEPS):
-        if t >= end:
-            break
-        on = (await roster.on_duty_at(t, code)).get(code, {})
-        for a in on.values():
-            seen.setdefault((a.tier.value, a.start, a.officer.name), a)
-        candidates = [a.end for a in on.values() if a.end > t]
-        candidates += [g.end for g in gaps if g.start <= t < g.end]
-        candidates += [g.start for g in gaps if g.start > t]
-        t = min([c for c in candidates if c > t] or [end])
-    duties = sorted(seen.values(), key=lambda a: (a.start, TIER_ORDER.index(a.tier)))
-    return Schedule(duties, gaps)
 
 
 def _local_start(day: date, tz: ZoneInfo) -> datetime:
@@ -138,30 +138,60 @@ def _week(facility: Facility, start: date, sched: Schedule, tz: ZoneInfo) -> Ros
         start=start,
         days=days,
         gaps=[GapOut(tier=g.tier.value, start=g.start, end=g.end) for g in sched.gaps],
+        overrides=[override_out(o, tz) for o in sched.overrides],
+    )
+
+
+def override_out(o: Override, tz: ZoneInfo) -> OverrideOut:
+    return OverrideOut(
+        id=o.seq,
+        facility_code=o.facility_code,
+        tier=o.tier.value,
+        officer=o.officer.name,
+        phone=o.officer.phone,
+        start=o.start.astimezone(tz),
+        end=o.end.astimezone(tz),
+        reason=o.reason,
     )
 
 
 async def roster_week(request: web.Request) -> RosterWeekOut:
-    q = parse_query(request, RosterWeekQuery)
+    try:  # without the page's "saved" marker (da_luu), put there after a form
+        q = RosterWeekQuery.model_validate({k: v for k, v in request.query.items() if k != "da_luu"})
+    except ValidationError as exc:
+        raise from_validation(exc) from None
     tz = state(request).config.tz
     facility = await facility_for(request, principal(request), request.match_info["facility_code"])
     start = q.start or now(request).astimezone(tz).date()
-    lo = _local_start(start, tz)
-    sched = await schedule(services(request).roster, facility.code, lo, lo + timedelta(days=7))
-    return _week(facility, start, sched, tz)
+    return _week(facility, start, await services(request).roster.week(facility.code, start), tz)
 
 
 # --- API -------------------------------------------------------------------------------------------------
 
 
 async def list_facilities(request: web.Request) -> web.StreamResponse:
-    return json_response(
-        FacilitiesOut(facilities=[facility_out(f) for f in await visible_facilities(request)])
-    )
+    return json_response(FacilitiesOut(facilities=await facilities_with_health(request)))
 
 
 async def roster_week_api(request: web.Request) -> web.StreamResponse:
     return json_response(await roster_week(request))
+
+
+async def override_add_api(request: web.Request) -> web.StreamResponse:
+    facility = await facility_for(request, principal(request), request.match_info["facility_code"])
+    body = await parse_body(request, OverrideIn)
+    added = await services(request).roster.add_override(
+        facility.code, body.tier, body.officer, body.phone, body.start, body.end, body.reason, now(request)
+    )
+    return json_response(override_out(added, state(request).config.tz), status=201)
+
+
+async def override_delete_api(request: web.Request) -> web.StreamResponse:
+    override_id = int(request.match_info["override_id"])
+    roster = services(request).roster
+    await facility_for(request, principal(request), await roster.override_facility(override_id))
+    await roster.delete_override(override_id)
+    return web.Response(status=204)
 
 
 async def roster_export(request: web.Request) -> web.StreamResponse:
@@ -265,9 +295,7 @@ def ical(facility: Facility, duties: list[Assignment], stamp: datetime) -> str:
 async def ical_feed(request: web.Request) -> web.StreamResponse:
     facility = await facility_for(request, principal(request), request.match_info["facility_code"])
     start = now(request)
-    sched = await schedule(
-        services(request).roster, facility.code, start, start + timedelta(weeks=ICAL_WEEKS)
-    )
+    sched = await services(request).roster.schedule(facility.code, start, start + timedelta(weeks=ICAL_WEEKS))
     return web.Response(
         text=ical(facility, sched.duties, start),
         content_type="text/calendar",

@@ -16,11 +16,18 @@ from callcenter.domain.classify import SuggestionCode
 from callcenter.domain.ticket import STATUS_LABELS_VI, TicketStatus
 from callcenter.services.audit import AuditAction
 from callcenter.services.errors import InvalidInput
+from callcenter.services.roster_csv import RosterError
 from callcenter.services.tickets import TicketDetail
 from callcenter.web.context import audit, now, principal, services, state
 from callcenter.web.errors import ApiError, from_service, from_validation
 from callcenter.web.render import render
-from callcenter.web.roster import TIER_LABELS_VI, facility_out, roster_week, visible_facilities
+from callcenter.web.roster import (
+    TIER_LABELS_VI,
+    facilities_with_health,
+    facility_for,
+    roster_week,
+    visible_facilities,
+)
 from callcenter.web.ticket_schemas import TicketsQuery, recording_url
 from callcenter.web.tickets import ticket_filter, ticket_id
 
@@ -245,22 +252,118 @@ async def ticket_submit(request: web.Request) -> web.StreamResponse:
 # --- roster and facilities -------------------------------------------------------------------------------
 
 
-async def roster_page(request: web.Request) -> web.StreamResponse:
+async def _render_roster(
+    request: web.Request,
+    *,
+    error: str | None = None,
+    report: list[RosterError] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> web.Response:
     week = await roster_week(request)
     tiers = list(TIER_LABELS_VI.items())
     return render(
         request,
         "roster_week.html",
-        {**_helpers(request), "week": week, "tiers": tiers, "timedelta7": timedelta(days=7)},
+        {
+            **_helpers(request),
+            "week": week,
+            "tiers": tiers,
+            "override_tiers": tiers[:3],
+            "timedelta7": timedelta(days=7),
+            "is_admin": principal(request).role is Role.ADMIN,
+            "error": error,
+            "report": report or [],
+            "notice": notice,
+        },
         title=f"Lịch trực tuần — {week.facility_name}",
+        status=status,
     )
 
 
+async def roster_page(request: web.Request) -> web.StreamResponse:
+    return await _render_roster(request, notice="Đã lưu lịch trực." if "da_luu" in request.query else None)
+
+
+def _local_input(request: web.Request, form: Any, name: str) -> datetime:
+    """A datetime-local field (YYYY-MM-DDTHH:MM), read as the roster's local time."""
+    raw = _form_text(form, name).strip()
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=state(request).config.tz)
+    except ValueError:
+        raise InvalidInput("thời điểm không hợp lệ / invalid time", field=name) from None
+
+
+async def _csv_from_form(form: Any) -> str:
+    upload = form.get("csv_file")
+    raw: bytes | str = b""
+    if upload is not None and not isinstance(upload, str):
+        raw = upload.file.read()
+    if not raw:
+        raw = _form_text(form, "csv_text")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise InvalidInput("Tệp phải mã hoá UTF-8 / the file must be UTF-8", field="csv_file") from None
+    if not text.strip():
+        raise InvalidInput("Chưa chọn tệp CSV / no CSV file given", field="csv_file")
+    return text
+
+
+async def roster_submit(request: web.Request) -> web.StreamResponse:
+    """The admin forms of the roster page; `action` says which. The CSV upload is a multipart form whose
+    csrf_token field the CSRF middleware reads (aiohttp keeps the parsed form for the handler)."""
+    facility = await facility_for(request, principal(request), request.match_info["facility_code"])
+    form = await request.post()
+    action = _form_text(form, "action")
+    roster, at = services(request).roster, now(request)
+    try:
+        match action:
+            case "add_override":
+                await roster.add_override(
+                    facility.code,
+                    _form_text(form, "tier"),
+                    _form_text(form, "officer"),
+                    _form_text(form, "phone"),
+                    _local_input(request, form, "start"),
+                    _local_input(request, form, "end"),
+                    _form_text(form, "reason"),
+                    at,
+                )
+            case "delete_override":
+                raw = _form_text(form, "override_id").strip()
+                if not raw.isdigit() or await roster.override_facility(int(raw)) != facility.code:
+                    raise InvalidInput("Không tìm thấy lịch đột xuất / no such override", field="override_id")
+                await roster.delete_override(int(raw))
+            case "import":
+                errors = await roster.import_csv(await _csv_from_form(form), at)
+                if errors:
+                    return await _render_roster(
+                        request,
+                        error=f"Tệp có {len(errors)} lỗi, chưa nhập gì. Sửa các dòng dưới đây rồi tải lại.",
+                        report=errors,
+                        status=400,
+                    )
+            case _:
+                raise InvalidInput("Thao tác không hợp lệ / unknown action", field="action")
+    except InvalidInput as exc:
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        return await _render_roster(request, error=message, status=400)
+    query = urlencode({**dict(request.query), "da_luu": "1"})
+    raise web.HTTPSeeOther(f"/lich-truc/{facility.code}?{query}")
+
+
 async def facilities_page(request: web.Request) -> web.StreamResponse:
-    facilities = [facility_out(f) for f in await visible_facilities(request)]
+    facilities = await facilities_with_health(request)
     return render(
         request,
         "facilities.html",
-        {"facilities": facilities, "flagged": sum(1 for f in facilities if f.not_viettel)},
+        {
+            **_helpers(request),
+            "facilities": facilities,
+            "flagged": sum(1 for f in facilities if f.not_viettel),
+            "silent": sum(1 for f in facilities if f.health is not None and f.health.silent),
+            "percent": lambda rate: "—" if rate is None else f"{rate * 100:.0f}%".replace(".", ","),
+        },
         title="Danh sách cơ sở",
     )

@@ -247,6 +247,20 @@ def recording_url(ticket_id: int, recording_id: int) -> str:
 # --- facilities and roster -------------------------------------------------------------------------------
 
 
+class FacilityHealthOut(BaseModel):
+    calls: int = Field(description="calls to the hotline in the period (the last 30 days)")
+    answered: int
+    answered_by_first: int = Field(description="answered by the first target of the chain")
+    all_failed: int = Field(description="every target of the chain failed")
+    abandoned: int = Field(description="the caller hung up before anyone accepted")
+    answer_rate: float | None = Field(description="answered / calls, 0..1; null without calls")
+    last_answered_at: datetime | None
+    silent: bool = Field(
+        description="calls but none answered, or no answered call for 7 days: a dead hotline is a fault"
+    )
+    since: datetime
+
+
 class FacilityOut(BaseModel):
     code: str
     keypad_code: str
@@ -257,6 +271,7 @@ class FacilityOut(BaseModel):
     hotline_kind: str
     not_viettel: bool = Field(description="the hotline is not a Viettel mobile: to be moved and reported")
     authority_line: str | None
+    health: FacilityHealthOut | None = None
 
 
 class FacilitiesOut(BaseModel):
@@ -284,12 +299,33 @@ class RosterDayOut(BaseModel):
     gaps: list[GapOut]
 
 
+class OverrideOut(BaseModel):
+    id: int
+    facility_code: str
+    tier: str
+    officer: str
+    phone: str
+    start: datetime
+    end: datetime
+    reason: str
+
+
+class OverrideIn(StrictBody):
+    tier: str = Field(description="duty_officer | backup | leader")
+    officer: str
+    phone: str
+    start: datetime = Field(description="with its UTC offset")
+    end: datetime = Field(description="after start, with its UTC offset")
+    reason: str = ""
+
+
 class RosterWeekOut(BaseModel):
     facility_code: str
     facility_name: str
     start: date
     days: list[RosterDayOut]
     gaps: list[GapOut] = Field(description="every interval of the week where a tier has nobody")
+    overrides: list[OverrideOut] = Field(description="the one-offs that touch the week")
 
 
 class RosterImportRowError(BaseModel):

@@ -65,6 +65,9 @@ EXPECTED: dict[str, Access] = {
     "roster_ical": SIGNED_IN,
     "roster_export": ADMINS,
     "roster_import": ADMINS,
+    "roster_submit": ADMINS,
+    "roster_override_add": ADMINS,
+    "roster_override_delete": ADMINS,
 }
 FORBIDDEN_TEXT = "Bạn không có quyền truy cập"
 
