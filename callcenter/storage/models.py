@@ -116,6 +116,10 @@ class CallRow(Base):
     duration_s: Mapped[int | None]
     hangup_cause: Mapped[int | None]
     end_detail: Mapped[str] = mapped_column(Text, default="")
+    # Post-call satisfaction (seed 003): 1-5 on the keypad; rating_status says why there is none.
+    rating: Mapped[int | None]
+    rating_status: Mapped[str | None] = mapped_column(String(16))  # rated | no_answer | invalid
+    rated_at: Mapped[datetime | None]
 
 
 class CallAttemptRow(Base):
@@ -170,6 +174,8 @@ class TicketRow(Base):
     forwarded_to: Mapped[str] = mapped_column(Text, default="")  # where an out-of-jurisdiction one went
     result_told: Mapped[str] = mapped_column(Text, default="")  # the result told to the caller
     province: Mapped[str | None] = mapped_column(String(100), index=True)  # the facility's, at creation
+    # The previous system's reference, for tickets imported from it: re-importing updates, never doubles.
+    external_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
     outside_jurisdiction: Mapped[bool] = mapped_column(Boolean, default=False)
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
