@@ -101,6 +101,10 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         code_digits=settings.routing.keypad_code_digits,
         code_timeout_ms=settings.routing.keypad_timeout_ms,
         code_attempts=settings.routing.keypad_attempts,
+        rating=settings.prompts.rating,
+        rating_thanks=settings.prompts.thanks,
+        rating_timeout_ms=settings.routing.rating_timeout_ms,
+        rating_attempts=settings.routing.rating_attempts,
     )
     handlers = entry_point_table(CallEntryPoints(calls, ivr, clock))
     users = UserService(uow)

@@ -10,7 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,13 @@ def parse_time(text: str, tz: ZoneInfo) -> datetime:
     """ "2026-11-23 03:00" in the hotline's zone, or ISO 8601 with an offset."""
     value = datetime.fromisoformat(text.strip().replace("T", " "))
     return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ngày không hợp lệ / not a date YYYY-MM-DD: {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--limit", type=int, default=50)
     tl.add_argument("--show-numbers", action="store_true", help="show callers' full numbers (for callbacks)")
 
+    tim = tic.add_parser(
+        "import",
+        help="import the previous system's tickets from .csv or .xlsx (upsert by ma; nothing on any error)",
+    )
+    tim.add_argument("file", type=Path)
+    tim.add_argument("--dry-run", action="store_true")
+
     ts = tic.add_parser("search", help="accent-insensitive search over ticket text and transcripts")
     ts.add_argument("query", nargs="+")
     ts.add_argument("--json", action="store_true")
@@ -90,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     trg.add_argument("--ticket", help="ticket reference, e.g. PA-20261123-000001")
     trg.add_argument("--file", type=Path, help="a WAV file: print its transcript")
     trg.add_argument("--backlog", action="store_true", help="every queued job, now")
+    rep = sub.add_parser("report", help="the period report (seed 002): figures for local dates FROM..TO")
+    rep.add_argument("--from", dest="date_from", required=True, type=_iso_date, help="YYYY-MM-DD")
+    rep.add_argument("--to", dest="date_to", required=True, type=_iso_date, help="YYYY-MM-DD (inclusive)")
+    rep.add_argument("--facility", help="one facility's tickets")
+    rep.add_argument("--previous-from", type=_iso_date, help="compare with this period instead")
+    rep.add_argument("--previous-to", type=_iso_date)
+    rep.add_argument("--format", choices=["json", "xlsx"], default="json")
+    rep.add_argument("-o", "--output", type=Path, help="file to write (required for xlsx)")
     sub.add_parser(
         "classify", help="lines of text on stdin -> category, confidence, incident flag (JSON lines)"
     )
@@ -140,6 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     up = usr.add_parser("passwd", help="set a user's password and end their sessions")
     up.add_argument("username")
     up.add_argument("--password-stdin", action="store_true")
+
+    sat = sub.add_parser(
+        "satisfaction",
+        help="satisfaction index per facility: share of rated calls rated 4-5 (77/90 % targets)",
+    )
+    sat.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    sat.add_argument(
+        "--to", dest="date_to", type=date.fromisoformat, required=True, help="YYYY-MM-DD, inclusive"
+    )
+    sat.add_argument("--facility", help="one facility code")
+    sat.add_argument("--json", action="store_true")
 
     cfg = sub.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
     cfg.add_parser("show", help="print the effective settings (passwords hidden)")
@@ -206,6 +239,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             )
         case "tickets", "list":
             return await _with_app(settings, lambda app: c.tickets_list(app, args))
+        case "tickets", "import":
+            return await _with_app(settings, lambda app: c.tickets_import(app, args.file, args.dry_run))
+        case "report", _:
+            return await _with_app(settings, lambda app: c.report(app, args))
         case "tickets", "search":
             return await _with_app(settings, lambda app: c.tickets_search(app, " ".join(args.query), args))
         case "worker", _:
@@ -228,6 +265,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _with_app(settings, lambda app: c.users_deactivate(app, args.username))
         case "users", "passwd":
             return await _with_app(settings, lambda app: c.users_passwd(app, args))
+        case "satisfaction", _:
+            return await _with_app(settings, lambda app: c.satisfaction(app, args))
         case "config", "show":
             shown = settings.model_dump(mode="json")
             shown["database"]["url"] = _safe_url(settings.database.url)

@@ -459,3 +459,115 @@ async def users_passwd(app: App, args: argparse.Namespace) -> int:
         return _service_error(exc)
     print(f"đã đặt mật khẩu mới cho {user.username} / password set")
     return EXIT_OK
+
+
+async def satisfaction(app: App, args: argparse.Namespace) -> int:
+    """The satisfaction index per facility over local dates --from..--to (see domain.satisfaction)."""
+    from callcenter.domain.satisfaction import FINAL_TARGET_PERCENT, FIRST_TARGET_PERCENT
+    from callcenter.services.satisfaction import SatisfactionService
+
+    if args.date_to < args.date_from:
+        print("callcenter: --to trước --from / --to is before --from", file=sys.stderr)
+        return EXIT_USAGE
+    rows = await SatisfactionService(app.uow, app.settings.tz).index(
+        args.date_from, args.date_to, args.facility
+    )
+    data = [
+        {
+            "facility_code": r.facility_code,
+            "rated": r.rated,
+            "satisfied": r.satisfied,
+            "no_answer": r.no_answer,
+            "invalid": r.invalid,
+            "index_percent": r.index_percent,
+            f"meets_{FIRST_TARGET_PERCENT}": r.meets_first_target,
+            f"meets_{FINAL_TARGET_PERCENT}": r.meets_final_target,
+        }
+        for r in rows
+    ]
+    if args.json:
+        _json(
+            {
+                "from": args.date_from.isoformat(),
+                "to": args.date_to.isoformat(),
+                "definition": "satisfied (rating 4-5) / rated; no_answer and invalid not counted",
+                "targets_percent": [FIRST_TARGET_PERCENT, FINAL_TARGET_PERCENT],
+                "facilities": data,
+            }
+        )
+        return EXIT_OK
+    print(f"Chỉ số hài lòng / satisfaction index {args.date_from} .. {args.date_to}")
+    head = ("đánh giá", "hài lòng", "chỉ số", "≥77%", "≥90%", "không bấm", "sai")
+    widths = (8, 8, 7, 5, 5, 9, 4)
+    print(f"{'cơ sở':<12} " + " ".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
+
+    def mark(ok: bool | None) -> str:
+        return "-" if ok is None else ("đạt" if ok else "chưa")
+
+    for r in rows:
+        pct = "-" if r.index_percent is None else f"{r.index_percent:.1f}%"
+        print(
+            f"{r.facility_code or '(không rõ)':<12} {r.rated:>8} {r.satisfied:>8} {pct:>7} "
+            f"{mark(r.meets_first_target):>5} {mark(r.meets_final_target):>5} {r.no_answer:>9} {r.invalid:>4}"
+        )
+    if not rows:
+        print("(chưa có đánh giá / no ratings in this period)")
+    return EXIT_OK
+
+
+async def tickets_import(app: App, file: Path, dry_run: bool) -> int:
+    from callcenter.services.ticket_import import TicketImportService, parse_file
+
+    try:
+        data = await asyncio.to_thread(file.read_bytes)
+    except OSError as exc:
+        print(f"không đọc được tệp / cannot read the file: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    parsed = parse_file(file.name, data, app.settings.tz)
+    service = TicketImportService(app.uow)
+    if not parsed.errors:
+        await service.check_facilities(parsed)
+    if parsed.errors:
+        for e in parsed.errors:
+            print(f"dòng {e.row}, cột {e.field}: {e.reason}", file=sys.stderr)
+        print(f"không nhập gì: {len(parsed.errors)} lỗi / nothing imported", file=sys.stderr)
+        return EXIT_USAGE
+    if dry_run:
+        print(f"kiểm tra xong: {len(parsed.tickets)} phản ánh hợp lệ / valid")
+        return EXIT_OK
+    outcome = await service.import_tickets(parsed, utc_now())
+    print(
+        f"đã nhập {outcome.created} phản ánh mới, cập nhật {outcome.updated}, giữ nguyên {outcome.unchanged}"
+        f" / created {outcome.created}, updated {outcome.updated}, unchanged {outcome.unchanged}"
+    )
+    return EXIT_OK
+
+
+async def report(app: App, args: argparse.Namespace) -> int:
+    from callcenter.domain.ticket import TicketScope
+    from callcenter.services.reports import ReportService, report_xlsx
+
+    if (args.previous_from is None) != (args.previous_to is None):
+        print("cần cả --previous-from và --previous-to / give both or neither", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "xlsx" and args.output is None:
+        print("xlsx cần -o TỆP / xlsx needs -o FILE", file=sys.stderr)
+        return EXIT_USAGE
+    previous = (args.previous_from, args.previous_to) if args.previous_from is not None else None
+    try:
+        result = await ReportService(app.uow, app.settings.tz).period(
+            TicketScope(everything=True), args.date_from, args.date_to, args.facility, previous
+        )
+    except ServiceError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "xlsx":
+        await asyncio.to_thread(args.output.write_bytes, report_xlsx(result))
+        print(f"đã ghi báo cáo / written: {args.output}")
+        return EXIT_OK
+    text = json.dumps(result.as_dict(), ensure_ascii=False, indent=2)
+    if args.output is None:
+        print(text)
+    else:
+        await asyncio.to_thread(args.output.write_text, text + "\n", encoding="utf-8")
+    return EXIT_OK

@@ -76,6 +76,9 @@ class RoutingSettings(BaseModel):
     keypad_code_digits: int = Field(default=4, ge=1, le=8)
     keypad_timeout_ms: int = Field(default=5000, ge=1000)
     keypad_attempts: int = Field(default=3, ge=1, le=5)
+    # Post-call survey (rate_call): seconds to press 1..5 after the prompt, and how often it is asked.
+    rating_timeout_ms: int = Field(default=5000, ge=1000)
+    rating_attempts: int = Field(default=3, ge=1, le=5)
     dont_know_key: str = "0"
     # A call still open this long after it started is closed by the start-up reconciliation.
     stale_call_after_s: int = Field(default=4 * 3600, ge=60)
@@ -89,6 +92,8 @@ class PromptSettings(BaseModel):
     invalid_code: str = "hotline-invalid-code"
     connecting: str = "hotline-connecting"
     voicemail: str = "hotline-voicemail"
+    rating: str = "hotline-rating"  # post-call survey: "bấm một đến năm"
+    thanks: str = "hotline-thanks"
 
 
 class TranscriptionSettings(BaseModel):

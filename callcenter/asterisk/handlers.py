@@ -6,6 +6,7 @@ Every Asterisk string comes from `variables`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -17,6 +18,7 @@ from callcenter.asterisk.channel import AgiChannel, ChannelHungUp
 from callcenter.domain.call import AttemptResult, CallEndReport
 from callcenter.domain.facility import Facility
 from callcenter.domain.routing import KeypadChoiceKind
+from callcenter.domain.satisfaction import RatingStatus, conclude_rating, parse_rating
 from callcenter.services.calls import CallService, IncomingCall, RecordingNames
 
 log = structlog.get_logger(__name__)
@@ -47,6 +49,11 @@ class IvrSettings:
     code_digits: int
     code_timeout_ms: int
     code_attempts: int
+    # Post-call survey (rate_call): one digit 1..5, asked up to rating_attempts times.
+    rating: str = "hotline-rating"
+    rating_thanks: str = "hotline-thanks"
+    rating_timeout_ms: int = 5000
+    rating_attempts: int = 3
 
 
 def incoming_call(channel: AgiChannel) -> IncomingCall:
@@ -145,6 +152,47 @@ class CallEntryPoints:
         )
         names = RecordingNames(mix=recording if mix else None, voicemail=voicemail_file or None)
         await self._calls.end(incoming, report, names, self._now())
+        await self._rating_from_channel(channel, incoming)
+
+    async def rate_call(self, channel: AgiChannel) -> None:
+        """Post-call survey on the caller's channel, after the officer hung up (answered calls only).
+
+        Asks for one digit 1..5, up to `rating_attempts` times. A hang-up (or silence throughout) is
+        no_answer, not a low score; only keys outside 1..5 is invalid. The answer goes on the channel
+        first (so call_ended can store it should the database fail here), then on the call.
+        """
+        call_ref = await channel.get_variable(v.CALL_ID) or channel.header.uniqueid
+        entries: list[str] = []
+        hung_up = False
+        try:
+            for _attempt in range(self._ivr.rating_attempts):
+                result = await channel.get_data(self._ivr.rating, self._ivr.rating_timeout_ms, 1)
+                entries.append(result.digits)
+                if parse_rating(result.digits) is not None:
+                    break
+        except ChannelHungUp:
+            hung_up = True
+        answer = conclude_rating(entries, hung_up=hung_up)
+        await channel.set_variable(v.RATING, str(answer.rating) if answer.rating is not None else "")
+        await channel.set_variable(v.RATING_STATUS, answer.status.value)
+        await self._calls.record_rating(call_ref, answer.rating, answer.status, self._now())
+        if not hung_up:
+            with contextlib.suppress(ChannelHungUp):
+                await channel.stream_file(self._ivr.rating_thanks)
+
+    async def _rating_from_channel(self, channel: AgiChannel, incoming: IncomingCall) -> None:
+        """rate_call left its answer on the channel: store it if rate_call could not (idempotent)."""
+        raw_status = await channel.get_variable(v.RATING_STATUS)
+        if not raw_status:
+            return
+        try:
+            status = RatingStatus(raw_status)
+            rating = parse_rating(await channel.get_variable(v.RATING) or "")
+            await self._calls.record_rating(
+                incoming.call_id or incoming.uniqueid, rating, status, self._now()
+            )
+        except Exception:  # the call's end is stored; a rating must not make call_ended fail
+            log.exception("call.rating_from_channel_failed", status=raw_status)
 
 
 def _int(raw: str | None) -> int | None:
@@ -158,4 +206,10 @@ def entry_point_table(points: CallEntryPoints) -> dict[str, Handler]:
     """THE table of FastAGI entry points (a duplicate name would raise in `server.entry_points`)."""
     from callcenter.asterisk.server import entry_points
 
-    return entry_points([(v.ROUTE_CALL, points.route_call), (v.CALL_ENDED, points.call_ended)])
+    return entry_points(
+        [
+            (v.ROUTE_CALL, points.route_call),
+            (v.CALL_ENDED, points.call_ended),
+            (v.RATE_CALL, points.rate_call),
+        ]
+    )

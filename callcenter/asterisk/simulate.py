@@ -33,6 +33,14 @@ OUTCOME_STATUS = {
     "cancel": v.DialStatus.CANCEL,  # the caller hangs up while it rings
 }
 MONITOR_DIR = "/var/spool/asterisk/monitor/hotline"
+# rate_call runs in [hotline-in] `answered`, after the officer hung up (Dial option g).
+RATE_CALL_HEADER: dict[str, str] = {
+    **ROUTE_CALL_HEADER,
+    "network_script": v.RATE_CALL,
+    "request": f"agi://127.0.0.1:4573/{v.RATE_CALL}",
+    "extension": "answered",
+    "priority": "2",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,9 @@ class SimulatedCall:
     hangup_in_ivr: bool = False
     uniqueid: str = "1795380439.44"
     talk_ms: int = 15506
+    # None: the caller hangs up while bridged (no survey). Otherwise the officer hangs up first and the
+    # caller answers the survey with these inputs (Press("5"), Timeout(), HangUp()...).
+    rating: Sequence[DigitInput] | None = None
 
 
 @dataclass
@@ -53,6 +64,7 @@ class SimulatedResult:
     route: Transcript
     ended: Transcript
     dialplan: dict[str, str] = field(default_factory=dict)
+    rated: Transcript | None = None  # the rate_call session, when the survey ran
 
     @property
     def routed(self) -> bool:
@@ -67,6 +79,7 @@ def _header(base: dict[str, str], call: SimulatedCall) -> dict[str, str]:
         "calleridname": call.caller_name or "unknown",
         "dnid": call.dialled,
         "extension": call.dialled if base is ROUTE_CALL_HEADER else base["extension"],
+        "context": base["context"],
     }
 
 
@@ -85,8 +98,11 @@ def dialplan_after_route(route_vars: dict[str, str], call: SimulatedCall) -> dic
         out[v.DIALSTATUS] = status
         if status is v.DialStatus.ANSWER:
             # The caller hangs up while bridged: Dial never returns, HOTLINE_RESULT_n stays unset.
+            # The officer hangs up first (a survey): Dial returns (option g) and the result is set.
             out[v.ANSWEREDTIME_MS] = str(call.talk_ms)
             out[v.HANGUPCAUSE] = "16"
+            if call.rating is not None:
+                out[v.result(n)] = status
             return out
         if status is v.DialStatus.CANCEL:
             out[v.HANGUPCAUSE] = "127"
@@ -117,13 +133,23 @@ async def simulate_call(
         _header(ROUTE_CALL_HEADER, call), digits=_digits(call), idle_timeout=idle_timeout
     ).run(host, port)
     dialplan = dialplan_after_route(route.variables, call)
+    channel = {**route.variables, **dialplan}
+    rated = None
+    if call.rating is not None and channel.get(v.result(int(channel.get(v.TARGET_INDEX, "0")))) == "ANSWER":
+        rated = await AsteriskPeer(
+            _header(RATE_CALL_HEADER, call),
+            variables=channel,
+            digits=call.rating,
+            idle_timeout=idle_timeout,
+        ).run(host, port)
+        channel = dict(rated.variables)
     ended = await AsteriskPeer(
         _header(CALL_ENDED_HEADER, call),
-        variables={**route.variables, **dialplan},
+        variables=channel,
         expressions={v.CDR_DURATION_EXPR: str(call.talk_ms // 1000 + 10)},
         idle_timeout=idle_timeout,
     ).run(host, port)
-    return SimulatedResult(route, ended, dialplan)
+    return SimulatedResult(route, ended, dialplan, rated)
 
 
 async def run_simulated_call(host: str, port: int, call: SimulatedCall) -> list[str]:
@@ -147,6 +173,9 @@ async def run_simulated_call(host: str, port: int, call: SimulatedCall) -> list[
                 f"  {n}. {rv.get(v.tier(n)):<13} {rv.get(v.target(n))}  ring {rv.get(v.ring_timeout(n))}s"
                 f"  -> {got}"
             )
+    if result.rated is not None:
+        rv = result.rated.variables
+        lines.append(f"rate_call: {rv.get(v.RATING_STATUS, '-')} {rv.get(v.RATING, '')}".rstrip())
     lines.append(
         f"call_ended: {len(result.ended.commands)} lệnh / commands, server closed: "
         f"{result.ended.server_closed}"

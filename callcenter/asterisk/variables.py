@@ -12,6 +12,7 @@ from typing import Final
 # --- FastAGI entry points (the path of `AGI(agi://host:port/<name>)`) --------------------------------
 ROUTE_CALL: Final = "route_call"
 CALL_ENDED: Final = "call_ended"
+RATE_CALL: Final = "rate_call"  # post-call survey, run by the dialplan after the officer hung up
 
 # --- Set by route_call on the caller's channel ------------------------------------------------------
 CALL_ID: Final = "HOTLINE_CALL_ID"  # our call id (also the ticket's call)
@@ -57,7 +58,10 @@ VOICEMAIL_STATUS: Final = "RECORD_STATUS"  # set by Record() (app_record.c)
 # the caller hung up or pressed a key to end it, or it ended on silence or the maximum length.
 # SKIP (channel not up) and ERROR leave nothing.
 RECORD_KEPT: Final = frozenset({"HANGUP", "DTMF", "SILENCE", "TIMEOUT"})
-RATING: Final = "HOTLINE_RATING"  # reserved for the post-call survey
+
+# --- Set by rate_call (post-call survey, answered calls only), read by the dialplan's log and call_ended
+RATING: Final = "HOTLINE_RATING"  # the digit 1..5, "" when there is none
+RATING_STATUS: Final = "HOTLINE_RATING_STATUS"  # rated | no_answer | invalid (domain.satisfaction)
 
 # --- Asterisk's own variables -----------------------------------------------------------------------
 DIALSTATUS: Final = "DIALSTATUS"

@@ -19,6 +19,7 @@ from callcenter.domain import phone
 from callcenter.domain.call import ENDED_STATES, CallEndReport, CallOutcome, CallState, conclude
 from callcenter.domain.facility import Facility
 from callcenter.domain.routing import KeypadChoice, Target, TargetTier, build_chain, interpret_keypad
+from callcenter.domain.satisfaction import RatingStatus, check_rating
 from callcenter.domain.schedule import on_duty
 from callcenter.domain.ticket import Priority
 from callcenter.services import journal_codec
@@ -327,6 +328,32 @@ class CallService:
             needs_callback=outcome.needs_callback,
         )
         return outcome
+
+    async def record_rating(
+        self, call_id_or_uniqueid: str, rating: int | None, status: RatingStatus, now: datetime
+    ) -> bool:
+        """The caller's post-call rating, on the call. Idempotent: the first answer stored wins, and
+        call_ended may have ended the call before or after this. False when nothing was stored (no such
+        call, already rated, or a call nobody answered: the dialplan only asks answered calls)."""
+        check_rating(rating, status)
+        async with self._uow() as uow:
+            call = await uow.calls.by_id(call_id_or_uniqueid)
+            if call is None:
+                call = await uow.calls.by_uniqueid(call_id_or_uniqueid)
+            if call is None:
+                log.warning("call.rating_no_call", call=call_id_or_uniqueid, status=status.value)
+                return False
+            if call.state in (CallState.UNANSWERED, CallState.ABANDONED):
+                log.warning("call.rating_not_answered", call_id=call.id, state=call.state.value)
+                return False
+            stored = await uow.calls.set_rating(call.id, rating, status, now)
+            if stored and call.ticket_id is not None:
+                await uow.tickets.add_event(
+                    call.ticket_id, "rated", {"status": status.value, "rating": rating}, now
+                )
+            await uow.commit()
+        log.info("call.rated", call_id=call.id, status=status.value, rating=rating, stored=stored)
+        return stored
 
     async def adopt_recording(self, recording: str, now: datetime) -> str:
         """A recording on disk that no call knows of: the service never heard of that call (it was down

@@ -10,8 +10,10 @@ from typing import Any, Protocol, Self
 
 from callcenter.domain.call import Attempt, CallState
 from callcenter.domain.facility import Facility
+from callcenter.domain.report import TicketFacts
 from callcenter.domain.roster import Override, Rotation
 from callcenter.domain.routing import Target
+from callcenter.domain.satisfaction import RatingCounts, RatingStatus
 from callcenter.domain.ticket import TicketScope
 from callcenter.domain.turns import Turn
 from callcenter.services.ports_people import AuditRepository, SessionRepository, UserRepository
@@ -118,6 +120,22 @@ class TicketQuery:
     assignee_id: int | None = None
     folded_text: str | None = None  # every word must be in the ticket's search body...
     ref: str | None = None  # ... or the ticket has this reference
+
+
+@dataclass(frozen=True)
+class ImportedTicket:
+    """A ticket of the previous system, as imported (no call)."""
+
+    external_ref: str
+    received_at: datetime
+    facility_code: str | None
+    category: str | None
+    status: str
+    resolved_at: datetime | None  # when it reached "đã giải quyết", or was forwarded
+    outside_jurisdiction: bool
+    summary: str
+    result_told: str
+    ticket_id: int | None = None  # when read back from storage
 
 
 @dataclass(frozen=True)
@@ -280,6 +298,16 @@ class CallRepository(Protocol):
         """Per facility code, the calls that started in [since, until)."""
         ...
 
+    async def set_rating(self, call_id: str, rating: int | None, status: RatingStatus, now: datetime) -> bool:
+        """Store the post-call rating unless the call has one already (first wins); True if stored."""
+        ...
+
+    async def rating_counts(
+        self, since: datetime, until: datetime, facility_code: str | None = None
+    ) -> dict[str | None, RatingCounts]:
+        """Ratings of the calls started in [since, until), per facility (None: no facility)."""
+        ...
+
 
 class TicketRepository(Protocol):
     async def open_for_call(
@@ -359,6 +387,28 @@ class TicketRepository(Protocol):
     async def set_result_told(self, ticket_id: int, text: str, now: datetime) -> None: ...
     async def confirm_category(self, ticket_id: int, category: str, now: datetime) -> None: ...
     async def add_note(self, ticket_id: int, user_id: int, text: str, now: datetime) -> int: ...
+
+    # The period report and the import from the previous system.
+    async def report_facts(
+        self,
+        scope: TicketScope,
+        *,
+        received_from: datetime,
+        until: datetime,
+        active_since: datetime,
+        facility_code: str | None = None,
+    ) -> list[TicketFacts]:
+        """Tickets in the scope received before `until` that may count in a report: received at or after
+        `received_from`, or changed at or after `active_since`; with their status histories. Two queries."""
+        ...
+
+    async def imported(self, external_refs: Sequence[str]) -> dict[str, ImportedTicket]:
+        """The tickets already imported under these references of the previous system."""
+        ...
+
+    async def save_imported(self, ticket: ImportedTicket, ticket_id: int | None, now: datetime) -> int:
+        """Insert (ticket_id None) or overwrite an imported ticket and its import-written status history."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.call import Attempt, CallState
 from callcenter.domain.facility import Facility, FacilityKind
+from callcenter.domain.report import TicketFacts, history_from_events
 from callcenter.domain.roster import DayKind, Officer, Override, Recurrence, Rotation, Tier
 from callcenter.domain.routing import Target, TargetTier
+from callcenter.domain.satisfaction import SATISFIED_FROM, RatingCounts, RatingStatus
 from callcenter.domain.ticket import OPEN_STATUSES, TicketScope, TicketStatus, ticket_reference
 from callcenter.services.ports import (
     AttemptRecord,
     CallRecord,
     CallTimeline,
     HotlineStats,
+    ImportedTicket,
     Job,
     NewCall,
     NoteRecord,
@@ -482,6 +485,44 @@ class SqlCallRepository:
                 int(calls), int(ans), int(first), int(unanswered), int(abandoned), _utc_or_none(last)
             )
         return out
+
+    async def set_rating(self, call_id: str, rating: int | None, status: RatingStatus, now: datetime) -> bool:
+        # One statement, guarded: a second rate_call (or call_ended replaying the channel's rating) for
+        # the same call changes nothing, whichever order they come in.
+        result = await self._s.execute(
+            update(CallRow)
+            .where(CallRow.id == call_id, CallRow.rating_status.is_(None))
+            .values(rating=rating, rating_status=status.value, rated_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def rating_counts(
+        self, since: datetime, until: datetime, facility_code: str | None = None
+    ) -> dict[str | None, RatingCounts]:
+        rated = CallRow.rating_status == RatingStatus.RATED.value
+
+        def count_if(cond: ColumnElement[bool]) -> Any:
+            return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+        query = (
+            select(
+                CallRow.facility_code,
+                count_if(rated),
+                count_if(and_(rated, CallRow.rating >= SATISFIED_FROM)),
+                count_if(CallRow.rating_status == RatingStatus.NO_ANSWER.value),
+                count_if(CallRow.rating_status == RatingStatus.INVALID.value),
+            )
+            .where(
+                CallRow.rating_status.is_not(None), CallRow.started_at >= since, CallRow.started_at < until
+            )
+            .group_by(CallRow.facility_code)
+        )
+        if facility_code is not None:
+            query = query.where(CallRow.facility_code == facility_code)
+        return {
+            code: RatingCounts(int(r), int(s), int(na), int(inv))
+            for code, r, s, na, inv in (await self._s.execute(query)).all()
+        }
 
 
 def _utc_or_none(value: Any) -> datetime | None:
@@ -933,6 +974,145 @@ class SqlTicketRepository:
         ).scalar_one()
         await self._update(ticket_id, now)
         return int(note_id)
+
+    # The period report ---------------------------------------------------------------------------------
+
+    async def report_facts(
+        self,
+        scope: TicketScope,
+        *,
+        received_from: datetime,
+        until: datetime,
+        active_since: datetime,
+        facility_code: str | None = None,
+    ) -> list[TicketFacts]:
+        where: list[ColumnElement[bool]] = [
+            _scope_clause(scope),
+            TicketRow.created_at < until,
+            # A ticket untouched since before the period was settled before it: it counts nowhere.
+            or_(TicketRow.created_at >= received_from, TicketRow.updated_at >= active_since),
+        ]
+        if facility_code is not None:
+            where.append(TicketRow.facility_code == facility_code)
+        rows = (
+            await self._s.execute(
+                select(
+                    TicketRow.id,
+                    TicketRow.created_at,
+                    TicketRow.status,
+                    TicketRow.resolved_at,
+                    TicketRow.outside_jurisdiction,
+                    TicketRow.category_confirmed,
+                    TicketRow.category_suggested,
+                ).where(and_(*where))
+            )
+        ).all()
+        events: dict[int, list[tuple[datetime, str]]] = {}
+        changes = await self._s.execute(
+            select(TicketEventRow.ticket_id, TicketEventRow.at, TicketEventRow.detail)
+            .where(
+                TicketEventRow.kind == "status_changed",
+                TicketEventRow.at < until,
+                TicketEventRow.ticket_id.in_(select(TicketRow.id).where(and_(*where))),
+            )
+            .order_by(TicketEventRow.id)
+        )
+        for ticket_id, at, detail in changes:
+            to = detail.get("to") if isinstance(detail, dict) else None
+            if isinstance(to, str):
+                events.setdefault(ticket_id, []).append((at, to))
+        return [
+            TicketFacts(
+                received_at=created,
+                history=history_from_events(
+                    events.get(tid, []), current_status=status, resolved_at=resolved, received_at=created
+                ),
+                outside_jurisdiction=outside,
+                category=confirmed or suggested,
+            )
+            for tid, created, status, resolved, outside, confirmed, suggested in rows
+        ]
+
+    # The import from the previous system -----------------------------------------------------------------
+
+    async def imported(self, external_refs: Sequence[str]) -> dict[str, ImportedTicket]:
+        found: dict[str, ImportedTicket] = {}
+        refs = list(dict.fromkeys(external_refs))
+        for i in range(0, len(refs), 500):
+            rows = (
+                await self._s.execute(select(TicketRow).where(TicketRow.external_ref.in_(refs[i : i + 500])))
+            ).scalars()
+            for r in rows:
+                assert r.external_ref is not None
+                found[r.external_ref] = ImportedTicket(
+                    external_ref=r.external_ref,
+                    received_at=r.created_at,
+                    facility_code=r.facility_code,
+                    category=r.category_confirmed,
+                    status=r.status,
+                    resolved_at=r.resolved_at,
+                    outside_jurisdiction=r.outside_jurisdiction,
+                    summary=r.summary,
+                    result_told=r.result_told,
+                    ticket_id=r.id,
+                )
+        return found
+
+    async def save_imported(self, ticket: ImportedTicket, ticket_id: int | None, now: datetime) -> int:
+        values: dict[str, Any] = {
+            "facility_code": ticket.facility_code,
+            "province": _province_of(ticket.facility_code),
+            "status": ticket.status,
+            "category_confirmed": ticket.category,
+            "resolved_at": ticket.resolved_at if ticket.status == TicketStatus.RESOLVED.value else None,
+            "forwarded_to": "",
+            "result_told": ticket.result_told,
+            "outside_jurisdiction": ticket.outside_jurisdiction,
+            "summary": ticket.summary,
+            "created_at": ticket.received_at,
+            "updated_at": now,
+        }
+        if ticket_id is None:
+            ticket_id = (
+                await self._s.execute(
+                    insert(TicketRow)
+                    .values(
+                        external_ref=ticket.external_ref,
+                        priority="normal",
+                        needs_callback=False,
+                        caller_number="",
+                        caller_name="",
+                        **values,
+                    )
+                    .returning(TicketRow.id)
+                )
+            ).scalar_one()
+            ref = ticket_reference(ticket.received_at.astimezone(self._tz), ticket_id)
+            await self._s.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(ref=ref))
+            await self.add_event(
+                ticket_id, "imported", {"by": "import", "external_ref": ticket.external_ref}, now
+            )
+        else:
+            await self._s.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(**values))
+            await self._s.execute(
+                delete(TicketEventRow).where(
+                    TicketEventRow.ticket_id == ticket_id,
+                    TicketEventRow.kind == "status_changed",
+                    TicketEventRow.detail["by"].as_string() == "import",
+                )
+            )
+        # The history the report reads: received (mới tiếp nhận), then the final status at its instant.
+        if ticket.status != TicketStatus.NEW.value:
+            at = ticket.resolved_at or ticket.received_at
+            await self._s.execute(
+                insert(TicketEventRow).values(
+                    ticket_id=ticket_id,
+                    at=at,
+                    kind="status_changed",
+                    detail={"by": "import", "from": TicketStatus.NEW.value, "to": ticket.status},
+                )
+            )
+        return int(ticket_id)
 
 
 class SqlJobRepository:

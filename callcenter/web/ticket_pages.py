@@ -64,6 +64,7 @@ EVENT_LABELS_VI = {
     "received": "Nhận cuộc gọi",
     "routed": "Chuyển cuộc gọi",
     "call_ended": "Kết thúc cuộc gọi",
+    "rated": "Người gọi đánh giá cuộc gọi",
     "transcribed": "Chép lời xong",
     "status_changed": "Đổi trạng thái",
     "assigned": "Giao người xử lý",

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from callcenter.app import App
 from callcenter.asterisk import variables as v
+from callcenter.asterisk.emulator import DigitInput, HangUp, Press, Timeout
 from callcenter.asterisk.server import FastAgiServer
-from callcenter.asterisk.simulate import SimulatedCall, simulate_call
+from callcenter.asterisk.simulate import SimulatedCall, SimulatedResult, simulate_call
 from callcenter.services.tickets import TicketQueries
+from callcenter.storage.models import CallRow
 
 
 @pytest.fixture
@@ -80,3 +84,62 @@ async def test_hostile_caller_name_is_stored_as_text_and_breaks_nothing(
     assert result.routed
     t = (await TicketQueries(sample_app.uow).latest())[0]
     assert t.caller_name.startswith('A"; EXEC System') and t.facility_code == "BVNHI-TH"
+
+
+# --- the post-call survey (rate_call) over real FastAGI ------------------------------------------------
+
+
+async def _rated_call(sample_app: App, server: FastAgiServer, *answers: DigitInput) -> SimulatedResult:
+    call = SimulatedCall(dialled="0968115115", outcomes=("answer",), rating=answers)
+    result = await simulate_call("127.0.0.1", server.port, call)
+    assert result.rated is not None and result.rated.server_closed
+    return result
+
+
+async def _rating_row(sample_app: App) -> tuple[int | None, str | None, str]:
+    async with sample_app.uow() as uow:
+        session: Any = uow.calls._s  # type: ignore[attr-defined]
+        (row,) = (await session.execute(select(CallRow))).scalars()
+        return row.rating, row.rating_status, row.state
+
+
+async def test_officer_hangs_up_caller_rates_five(sample_app: App, server: FastAgiServer) -> None:
+    result = await _rated_call(sample_app, server, Press("5"))
+    assert result.rated is not None
+    commands = result.rated.commands
+    assert commands[0] == f"GET VARIABLE {v.CALL_ID}"
+    assert commands[1] == "GET DATA hotline-rating 5000 1"
+    assert commands[-1] == 'STREAM FILE hotline-thanks ""'
+    assert (result.rated.variables[v.RATING], result.rated.variables[v.RATING_STATUS]) == ("5", "rated")
+    assert not result.rated.hung_up
+    assert await _rating_row(sample_app) == (5, "rated", "answered")
+    t = (await TicketQueries(sample_app.uow).latest())[0]
+    assert (t.call_state, t.needs_callback) == ("answered", False)
+
+
+async def test_caller_hangs_up_at_the_survey_is_no_answer(sample_app: App, server: FastAgiServer) -> None:
+    result = await _rated_call(sample_app, server, HangUp())
+    assert result.rated is not None and result.rated.hung_up
+    # 200 result=-1, then HANGUP: no thanks to a dead channel, the variables still go on it.
+    assert not any(c.startswith("STREAM FILE") for c in result.rated.commands)
+    assert result.rated.variables[v.RATING_STATUS] == "no_answer"
+    assert await _rating_row(sample_app) == (None, "no_answer", "answered")
+
+
+async def test_wrong_keys_then_silence_over_fastagi(sample_app: App, server: FastAgiServer) -> None:
+    result = await _rated_call(sample_app, server, Press("9"), Timeout(), Press("0"))
+    assert result.rated is not None
+    assert sum(c.startswith("GET DATA hotline-rating") for c in result.rated.commands) == 3
+    assert await _rating_row(sample_app) == (None, "invalid", "answered")
+
+
+async def test_silence_then_a_rating_over_fastagi(sample_app: App, server: FastAgiServer) -> None:
+    await _rated_call(sample_app, server, Timeout(), Press("4"))
+    assert await _rating_row(sample_app) == (4, "rated", "answered")
+
+
+async def test_no_survey_when_the_caller_hangs_up_first(sample_app: App, server: FastAgiServer) -> None:
+    call = SimulatedCall(dialled="0968115115", outcomes=("answer",))
+    result = await simulate_call("127.0.0.1", server.port, call)
+    assert result.rated is None
+    assert await _rating_row(sample_app) == (None, None, "answered")

@@ -746,3 +746,50 @@ def test_fallback_dial_uses_the_trunk(hotline_globals: dict[str, str]) -> None:
     assert hotline_globals["HOTLINE_RECORDINGS_DIR"] == "/var/spool/asterisk/monitor/hotline"
     assert int(hotline_globals["HOTLINE_FALLBACK_RING_TIMEOUT"]) > 0
     assert hotline_globals["HOTLINE_LANGUAGE"] == "vi"
+
+
+# --- the post-call survey (rate_call) -----------------------------------------------------------------------
+
+
+def is_rate_call(p: Priority) -> bool:
+    return p.app == "AGI" and p.args == "${HOTLINE_AGI_URL}/" + v.RATE_CALL
+
+
+def checks_answer(p: Priority) -> bool:
+    return p.app == "GotoIf" and '"${DIALSTATUS}" = "ANSWER"' in condition_and_branches(p.args)[0]
+
+
+def test_dial_lets_the_caller_continue_when_the_officer_hangs_up(dialplan: Dialplan) -> None:
+    for p in dialplan.priorities():
+        if p.app == "Dial":
+            options = split_top(p.args, ",")[2]
+            bare = re.sub(r"\([^)]*\)", "", options)  # option letters without their arguments
+            assert "g" in bare, f"{p}: without g the caller is hung up with the officer: no survey"
+
+
+def test_rate_call_runs_only_after_an_answered_dial(
+    dialplan: Dialplan, resolver: Resolver, entry: Node
+) -> None:
+    surveys = [p for p in dialplan.priorities() if is_rate_call(p)]
+    assert len(surveys) == 1 and (surveys[0].context, surveys[0].exten) == ("hotline-in", "answered")
+    assert reachable(resolver, entry, is_rate_call), "rate_call is never reached"
+    assert not reachable_before(resolver, entry, checks_answer, is_rate_call), "survey without ANSWER"
+    for start in ("voicemail", "fallback"):
+        node = resolver.node("hotline-in", start, "1")
+        assert node is not None
+        assert not reachable_before(resolver, node, checks_answer, is_rate_call), (
+            f"{start} reaches the survey"
+        )
+    handler = resolver.node("hotline-hangup", "s", "1")
+    assert handler is not None and not reachable(resolver, handler, is_rate_call)
+    # The survey is the last thing: then the call is hung up (the hang-up handler runs call_ended).
+    node = resolver.node("hotline-in", "answered", "1")
+    assert node is not None
+    after = reachable_before(resolver, node, lambda p: False, lambda p: p.app == "Hangup")
+    assert after, "[answered] must Hangup() after the survey"
+
+
+def test_rating_prompt() -> None:
+    table = prompt_table()
+    assert "một đến năm" in table["hotline-rating"] and "bấm" in table["hotline-rating"]
+    assert "hotline-thanks" in table
