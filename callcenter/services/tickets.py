@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,7 @@ from callcenter.services.ports import (
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
 _REF = re.compile(r"^PA-\d{8}-\d{6}$")
 # Directory parts of a path in an error message: the API shows what failed, never where files live.
 _DIRS = re.compile(r"(?:[A-Za-z]:)?[\\/](?:[^\s\\/:]+[\\/])+")
@@ -464,15 +466,7 @@ class TicketService:
                 f" «{STATUS_LABELS_VI[TicketStatus.FORWARDED]}» và ghi nơi chuyển đến"
                 " / outside jurisdiction: use the forwarded status",
             )
-        try:
-            chosen = Category(value)
-        except ValueError:
-            raise TicketValidationError(
-                "category",
-                "Lĩnh vực không hợp lệ, chọn một trong: "
-                + ", ".join(c.value for c in Category)
-                + " / unknown category",
-            ) from None
+        chosen = _choice(Category, value, "category", "Lĩnh vực", "category")
 
         async def apply(uow: UnitOfWork, t: TicketRecord) -> None:
             if chosen.value == t.category_confirmed:
@@ -702,14 +696,19 @@ def _turn(turn: Mapping[str, Any], visible: bool) -> TranscriptTurn:
 
 
 def _parse_status(value: TicketStatus | str) -> TicketStatus:
+    return _choice(TicketStatus, str(value).strip(), "status", "Trạng thái", "status")
+
+
+def _choice(kind: type[E], value: str, field: str, label_vi: str, label_en: str) -> E:
+    """One of an enum's values, or a validation error naming the field and listing the choices."""
     try:
-        return TicketStatus(str(value).strip())
+        return kind(value)
     except ValueError:
         raise TicketValidationError(
-            "status",
-            "Trạng thái không hợp lệ, chọn một trong: "
-            + ", ".join(s.value for s in TicketStatus)
-            + " / unknown status",
+            field,
+            f"{label_vi} không hợp lệ, chọn một trong: "
+            + ", ".join(c.value for c in kind)
+            + f" / unknown {label_en}",
         ) from None
 
 
