@@ -6,7 +6,6 @@ that is not on disk yet.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import structlog
 from callcenter.domain import phone
 from callcenter.domain.call import ENDED_STATES, CallEndReport, CallOutcome, CallState, conclude
 from callcenter.domain.facility import Facility
+from callcenter.domain.recordings import MIXMONITOR_KINDS, base_of, file_name, recording_name
 from callcenter.domain.routing import KeypadChoice, Target, TargetTier, build_chain, interpret_keypad
 from callcenter.domain.satisfaction import RatingStatus, check_rating
 from callcenter.domain.schedule import on_duty
@@ -28,10 +28,7 @@ from callcenter.services.ports import CallJournal, NewCall, UnitOfWork, UnitOfWo
 
 log = structlog.get_logger(__name__)
 
-_SAFE_NAME = re.compile(r"[^0-9A-Za-z._-]")
 JOURNAL_CALL_ENDED = "call_ended"
-# MixMonitor's three files: the mix, r() = what the caller said, t() = what the caller heard.
-RECORDING_KINDS = (("mix", ""), ("caller", "-rx"), ("officer", "-tx"))
 
 
 @dataclass(frozen=True)
@@ -79,11 +76,6 @@ class CallPolicy:
     transcribe: bool = True
     transcribe_after: timedelta = timedelta(seconds=10)  # MixMonitor closes its files after call_ended
     transcribe_attempts: int = 3
-
-
-def recording_name(uniqueid: str) -> str:
-    """Base name of a call's recordings; built from Asterisk's uniqueid, never from free text."""
-    return "hotline-" + _SAFE_NAME.sub("_", uniqueid)[:64]
 
 
 class CallService:
@@ -287,15 +279,15 @@ class CallService:
             )
             files: list[tuple[str, str]] = []
             if recordings.mix:
-                files += [(kind, f"{recordings.mix}{suffix}.wav") for kind, suffix in RECORDING_KINDS]
+                files += [(kind, file_name(recordings.mix, kind)) for kind in MIXMONITOR_KINDS]
             if outcome.voicemail_file:
-                files.append(("voicemail", f"{outcome.voicemail_file}.wav"))
+                files.append(("voicemail", f"{outcome.voicemail_file}.wav"))  # named by the dialplan
             await uow.calls.add_recordings(call.id, files, now)
             if files and self._policy.transcribe and call.ticket_id is not None:
                 await uow.jobs.enqueue(
                     call.id,
                     call.ticket_id,
-                    recordings.mix or (recordings.voicemail or "").removesuffix("-voicemail"),
+                    recordings.mix or base_of(f"{recordings.voicemail}.wav"),
                     run_after=now + self._policy.transcribe_after,
                     max_attempts=self._policy.transcribe_attempts,
                     now=now,
@@ -377,7 +369,7 @@ class CallService:
             )
             await uow.calls.add_recordings(
                 received.call_id,
-                [(kind, f"{recording}{suffix}.wav") for kind, suffix in RECORDING_KINDS],
+                [(kind, file_name(recording, kind)) for kind in MIXMONITOR_KINDS],
                 now,
             )
             await uow.tickets.after_call(received.ticket_id, needs_callback=True, priority="normal", now=now)

@@ -21,6 +21,7 @@ import structlog
 
 from callcenter.domain.classify import suggest_category
 from callcenter.domain.incident import detect_incident
+from callcenter.domain.recordings import SUFFIXES, base_of, file_name
 from callcenter.domain.redact import mask_personal_data
 from callcenter.domain.text import search_key
 from callcenter.domain.turns import Speaker, Turn, render
@@ -34,8 +35,6 @@ from callcenter.services.ports import (
 
 log = structlog.get_logger(__name__)
 
-# The files of one call, by kind: MixMonitor's mix, r() (the caller), t() (the officer), and Record().
-RECORDING_FILES = {"mix": "", "caller": "-rx", "officer": "-tx", "voicemail": "-voicemail"}
 # Problems that may cure themselves (a shared volume still syncing); anything else will not.
 _TRANSIENT = ("missing",)
 
@@ -50,7 +49,7 @@ class JobPolicy:
 
 
 def recording_files(directory: Path, recording: str) -> dict[str, Path]:
-    return {kind: directory / f"{recording}{suffix}.wav" for kind, suffix in RECORDING_FILES.items()}
+    return {kind: directory / file_name(recording, kind) for kind in SUFFIXES}
 
 
 def worker_name() -> str:
@@ -197,18 +196,9 @@ class TranscriptionService:
         written to for `quiet_for_s` (a call in progress on the fallback path is still being recorded,
         and its call_ended will bring it in)."""
         async with self._uow() as uow:
-            known = {recording_base(name) for name in await uow.jobs.recording_files()}
+            known = {base_of(name) for name in await uow.jobs.recording_files()}
         on_disk = await asyncio.to_thread(_recording_names, self._dir, quiet_for_s)
         return sorted(on_disk - known)
-
-
-def recording_base(file_name: str) -> str:
-    """ "hotline-1795380439.44-rx.wav" -> "hotline-1795380439.44"."""
-    stem = file_name.removesuffix(".wav")
-    for suffix in RECORDING_FILES.values():
-        if suffix:
-            stem = stem.removesuffix(suffix)
-    return stem
 
 
 def _recording_names(directory: Path, quiet_for_s: float) -> frozenset[str]:
@@ -217,7 +207,7 @@ def _recording_names(directory: Path, quiet_for_s: float) -> frozenset[str]:
     newest: dict[str, float] = {}
     for path in directory.glob("hotline-*.wav"):
         with contextlib.suppress(FileNotFoundError):  # deleted while we looked
-            base = recording_base(path.name)
+            base = base_of(path.name)
             newest[base] = max(newest.get(base, 0.0), path.stat().st_mtime)
     cutoff = time.time() - quiet_for_s
     return frozenset(name for name, mtime in newest.items() if mtime < cutoff)
