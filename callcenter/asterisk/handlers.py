@@ -18,7 +18,7 @@ from callcenter.asterisk.channel import AgiChannel, ChannelHungUp
 from callcenter.domain.call import AttemptResult, CallEndReport
 from callcenter.domain.facility import Facility
 from callcenter.domain.routing import KeypadChoiceKind
-from callcenter.domain.satisfaction import RatingStatus, conclude_rating, parse_rating
+from callcenter.domain.satisfaction import RatingStatus, check_rating, conclude_rating, parse_rating
 from callcenter.services.calls import CallService, IncomingCall, RecordingNames
 
 log = structlog.get_logger(__name__)
@@ -130,11 +130,24 @@ class CallEntryPoints:
         incoming = replace(incoming_call(channel), call_id=await channel.get_variable(v.CALL_ID) or None)
         idx = _int(await channel.get_variable(v.TARGET_INDEX))
         results: dict[int, AttemptResult] = {}
+        ring_ms: dict[int, int] = {}
         for n in range(1, (idx or 0) + 1):
             raw = await channel.get_variable(v.result(n))
             if raw:
                 results[n] = _DIALSTATUS.get(raw, AttemptResult.UNAVAILABLE)
+            # Set by the dialplan after a Dial that returned without an answer (unset otherwise).
+            ring = _int(await channel.get_variable(v.ring_ms(n)))
+            if ring is not None:
+                ring_ms[n] = ring
         status = await channel.get_variable(v.DIALSTATUS)
+        if idx is not None and status == v.DialStatus.ANSWER:
+            # The attempt that was answered: from its Dial's start to the officer's key 1, both stamped
+            # by Asterisk's clock (DIALEDTIME_MS - ANSWEREDTIME_MS would be the caller channel's age at
+            # ITS answer, 3 ms in capture 1b, not the ring time).
+            started = _int(await channel.get_variable(v.DIAL_STARTED_MS))
+            accepted = _int(await channel.get_variable(v.ACCEPTED_MS))
+            if started is not None and accepted is not None and accepted >= started:
+                ring_ms[idx] = accepted - started
         voicemail_file = await channel.get_variable(v.VOICEMAIL_FILE)
         voicemail_status = await channel.get_variable(v.VOICEMAIL_STATUS)
         mix = await channel.get_variable(v.MIXMONITOR_FILENAME)
@@ -149,10 +162,15 @@ class CallEntryPoints:
             voicemail_file=voicemail_file or None,
             voicemail_recorded=bool(voicemail_file) and voicemail_status in v.RECORD_KEPT,
             duration_s=_int(await channel.get_full_variable(v.CDR_DURATION_EXPR)),
+            ring_ms=ring_ms,
         )
+        rating, rating_status = await _rating_from_channel(channel)
+        if rating_status is not None:
+            # rate_call left its answer on the channel: it goes with the end, in the same transaction or
+            # the same journal entry, so a database that is down for both does not lose it.
+            report = replace(report, rating=rating, rating_status=rating_status)
         names = RecordingNames(mix=recording if mix else None, voicemail=voicemail_file or None)
         await self._calls.end(incoming, report, names, self._now())
-        await self._rating_from_channel(channel, incoming)
 
     async def rate_call(self, channel: AgiChannel) -> None:
         """Post-call survey on the caller's channel, after the officer hung up (answered calls only).
@@ -175,24 +193,30 @@ class CallEntryPoints:
         answer = conclude_rating(entries, hung_up=hung_up)
         await channel.set_variable(v.RATING, str(answer.rating) if answer.rating is not None else "")
         await channel.set_variable(v.RATING_STATUS, answer.status.value)
-        await self._calls.record_rating(call_ref, answer.rating, answer.status, self._now())
+        try:
+            await self._calls.record_rating(call_ref, answer.rating, answer.status, self._now())
+        except Exception:
+            # The answer is on the channel: call_ended (which always runs next, from the hang-up handler)
+            # carries it with the call's end, journalled if the database is still down. Thank the caller.
+            log.exception("call.rating_deferred_to_call_ended", status=answer.status.value)
         if not hung_up:
             with contextlib.suppress(ChannelHungUp):
                 await channel.stream_file(self._ivr.rating_thanks)
 
-    async def _rating_from_channel(self, channel: AgiChannel, incoming: IncomingCall) -> None:
-        """rate_call left its answer on the channel: store it if rate_call could not (idempotent)."""
-        raw_status = await channel.get_variable(v.RATING_STATUS)
-        if not raw_status:
-            return
-        try:
-            status = RatingStatus(raw_status)
-            rating = parse_rating(await channel.get_variable(v.RATING) or "")
-            await self._calls.record_rating(
-                incoming.call_id or incoming.uniqueid, rating, status, self._now()
-            )
-        except Exception:  # the call's end is stored; a rating must not make call_ended fail
-            log.exception("call.rating_from_channel_failed", status=raw_status)
+
+async def _rating_from_channel(channel: AgiChannel) -> tuple[int | None, RatingStatus | None]:
+    """The answer rate_call left on the channel, if any and if it makes sense (else none at all)."""
+    raw_status = await channel.get_variable(v.RATING_STATUS)
+    if not raw_status:
+        return None, None
+    try:
+        status = RatingStatus(raw_status)
+        rating = parse_rating(await channel.get_variable(v.RATING) or "")
+        check_rating(rating, status)
+    except ValueError:  # garbage on the channel must not make call_ended fail
+        log.warning("call.rating_on_channel_unusable", status=raw_status[:32])
+        return None, None
+    return rating, status
 
 
 def _int(raw: str | None) -> int | None:

@@ -32,6 +32,17 @@ OUTCOME_STATUS = {
     "congestion": v.DialStatus.CONGESTION,  # 503 (scenario 4)
     "cancel": v.DialStatus.CANCEL,  # the caller hangs up while it rings
 }
+# How long the caller waits on a target with each outcome, in ms, as the captures show it (what the
+# dialplan stores in HOTLINE_RING_MS_n, or stamps as HOTLINE_ACCEPTED_MS for the accepted one).
+OUTCOME_RING_MS = {
+    "answer": 2953,  # scenario 1: Dial at 24.842, 200 OK after 1.01 s, key 1 and Return at 27.795
+    "busy": 4,  # scenario 2: 486 four ms after Dial started
+    "congestion": 4,  # scenario 4, T3: 503 four ms after Dial started
+    "unavailable": 0,  # scenario 4, T1: no contact, CHANUNAVAIL at once
+    "refused": 9490,  # scenario 5b: answered after 1.0 s, Read gave up 8.49 s later
+}
+# route_call of scenario 1 lasted 5.446 s: the first Dial starts about then after the call came in.
+FIRST_DIAL_AFTER_MS = 5446
 MONITOR_DIR = "/var/spool/asterisk/monitor/hotline"
 # rate_call runs in [hotline-in] `answered`, after the officer hung up (Dial option g).
 RATE_CALL_HEADER: dict[str, str] = {
@@ -91,12 +102,17 @@ def dialplan_after_route(route_vars: dict[str, str], call: SimulatedCall) -> dic
     recording = route_vars[v.RECORDING]
     out[v.MIXMONITOR_FILENAME] = f"{MONITOR_DIR}/{recording}.wav"
     count = int(route_vars.get(v.TARGET_COUNT, "0"))
+    clock_ms = _call_epoch_ms(call) + FIRST_DIAL_AFTER_MS  # Asterisk's clock (STRFTIME %s%3q)
     for n in range(1, count + 1):
         outcome = call.outcomes[n - 1] if n <= len(call.outcomes) else "noanswer"
         status = OUTCOME_STATUS[outcome]
         out[v.TARGET_INDEX] = str(n)
+        out[v.DIAL_STARTED_MS] = str(clock_ms)
         out[v.DIALSTATUS] = status
+        ring_ms = _ring_ms(outcome, route_vars.get(v.ring_timeout(n)))
         if status is v.DialStatus.ANSWER:
+            # [hotline-confirm] stamps the officer's key 1 on the caller's channel (MASTER_CHANNEL).
+            out[v.ACCEPTED_MS] = str(clock_ms + ring_ms)
             # The caller hangs up while bridged: Dial never returns, HOTLINE_RESULT_n stays unset.
             # The officer hangs up first (a survey): Dial returns (option g) and the result is set.
             out[v.ANSWEREDTIME_MS] = str(call.talk_ms)
@@ -108,12 +124,40 @@ def dialplan_after_route(route_vars: dict[str, str], call: SimulatedCall) -> dic
             out[v.HANGUPCAUSE] = "127"
             return out
         out[v.result(n)] = status
+        out[v.ring_ms(n)] = str(ring_ms)
+        clock_ms += ring_ms
     out[v.ANSWEREDTIME_MS] = ""
     out[v.HANGUPCAUSE] = "16"
     if call.voicemail:
         out[v.VOICEMAIL_FILE] = f"{recording}-voicemail"
         out[v.VOICEMAIL_STATUS] = "HANGUP"
     return out
+
+
+def _call_epoch_ms(call: SimulatedCall) -> int:
+    """When the call came in, from its uniqueid (Asterisk's `epoch.sequence`)."""
+    seconds = call.uniqueid.partition(".")[0]
+    return int(seconds) * 1000 if seconds.isdigit() else 0
+
+
+def _ring_ms(outcome: str, ring_timeout_s: str | None) -> int:
+    if outcome in OUTCOME_RING_MS:
+        return OUTCOME_RING_MS[outcome]
+    # noanswer (scenario 3: "Nobody picked up in 5000 ms"); cancel: not stored, any value will do.
+    return int(ring_timeout_s) * 1000 if ring_timeout_s and ring_timeout_s.isdigit() else 0
+
+
+def expected_answer_wait_ms(call: SimulatedCall, ring_timeouts_s: Sequence[int]) -> int | None:
+    """What call_ended should conclude as the caller's wait for `call` (None when nobody answers)."""
+    total = 0
+    for n, timeout in enumerate(ring_timeouts_s, 1):
+        outcome = call.outcomes[n - 1] if n <= len(call.outcomes) else "noanswer"
+        if outcome == "cancel":
+            return None
+        total += _ring_ms(outcome, str(timeout))
+        if outcome == "answer":
+            return total
+    return None
 
 
 def _digits(call: SimulatedCall) -> list[DigitInput]:

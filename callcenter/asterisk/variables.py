@@ -52,6 +52,19 @@ def result(n: int) -> str:
     return f"HOTLINE_RESULT_{n}"
 
 
+def ring_ms(n: int) -> str:
+    """How long the caller waited on the n-th attempt, in ms by Asterisk's clock, for a Dial that returned
+    to the dialplan without an answer (0 for a target skipped as INVALIDARGS)."""
+    return f"HOTLINE_RING_MS_{n}"
+
+
+# Epoch milliseconds by Asterisk's clock (`${STRFTIME(,,%s%3q)}`): when the current Dial started (set by
+# the dialplan right before each Dial), and when an officer pressed 1 (set from the called channel by
+# [hotline-confirm] through MASTER_CHANNEL()). DIALEDTIME_MS cannot give these: app_dial sets it only
+# after a bridge, as the CALLER channel's age (captures 1 and 3), not the time the target rang.
+DIAL_STARTED_MS: Final = "HOTLINE_DIAL_START_MS"
+ACCEPTED_MS: Final = "HOTLINE_ACCEPTED_MS"
+
 VOICEMAIL_FILE: Final = "HOTLINE_VOICEMAIL_FILE"  # base name of the voicemail recording, if any
 VOICEMAIL_STATUS: Final = "RECORD_STATUS"  # set by Record() (app_record.c)
 # RECORD_STATUS values after which the message is on disk (Record's `k` option keeps it on hang-up):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from callcenter.domain.routing import Target, TargetTier
+from callcenter.domain.satisfaction import RatingStatus
 
 
 class CallState(StrEnum):
@@ -78,6 +79,13 @@ class CallEndReport:
     voicemail_file: str | None
     voicemail_recorded: bool
     duration_s: int | None
+    # Per attempt index, how long the caller waited on that target (ringing and the officer's confirm
+    # prompt), in ms as measured by Asterisk's clock; missing when the channel did not say.
+    ring_ms: dict[int, int] = field(default_factory=dict)
+    # The post-call survey's answer as rate_call left it on the channel (None: no survey ran). Carried
+    # with the end so that it is stored, or journalled, with it.
+    rating: int | None = None
+    rating_status: RatingStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,20 @@ class CallOutcome:
     talk_ms: int | None
     needs_callback: bool
     voicemail_file: str | None
+    answer_wait_ms: int | None = None
+
+
+def answer_wait_ms(answered_index: int | None, ring_ms: dict[int, int]) -> int | None:
+    """How long the caller waited for a person: the ring times of every attempt up to and including the
+    one that answered, added up. It starts at the first Dial, so the welcome, the keypad code and the
+    "connecting" prompt are NOT in it. None for a call nobody answered, and None (never a guess) when
+    the ring time of any of those attempts is missing."""
+    if answered_index is None:
+        return None
+    waits = [ring_ms.get(i) for i in range(1, answered_index + 1)]
+    if any(w is None or w < 0 for w in waits):
+        return None
+    return sum(w for w in waits if w is not None)
 
 
 def conclude(targets: Sequence[Target], report: CallEndReport) -> CallOutcome:
@@ -127,4 +149,5 @@ def conclude(targets: Sequence[Target], report: CallEndReport) -> CallOutcome:
         # Whoever called and did not reach a person is called back: that is the complaint's guarantee.
         needs_callback=not answered,
         voicemail_file=report.voicemail_file if report.voicemail_recorded else None,
+        answer_wait_ms=answer_wait_ms(answered[0] if answered else None, report.ring_ms),
     )

@@ -97,6 +97,7 @@ class TicketFacts:
     history: tuple[tuple[datetime, TicketStatus], ...] = ()  # status changes, any order
     outside_jurisdiction: bool = False
     category: str | None = None  # confirmed, else suggested (None: khác)
+    facility_code: str | None = None  # None: the ticket names no facility (e.g. "0 = don't know")
 
     def _sorted(self) -> list[tuple[datetime, TicketStatus]]:
         return sorted(self.history, key=lambda change: change[0])
@@ -248,3 +249,31 @@ def history_from_events(
     if status is TicketStatus.RESOLVED and resolved_at is not None:
         return ((resolved_at, status),)
     return ((received_at, status),)
+
+
+def received_by_month(tickets: Iterable[TicketFacts], period: Period, tz: ZoneInfo) -> list[tuple[date, int]]:
+    """Tickets received in the period, per local calendar month it touches (first day of the month, count),
+    in order, months with none included."""
+    start, end = period.bounds(tz)
+    months: dict[date, int] = {}
+    month = period.date_from.replace(day=1)
+    while month <= period.date_to:
+        months[month] = 0
+        month = (month + timedelta(days=32)).replace(day=1)
+    for t in tickets:
+        if _received_in(t, start, end):
+            months[t.received_at.astimezone(tz).date().replace(day=1)] += 1
+    return list(months.items())
+
+
+def by_facility(
+    tickets: Iterable[TicketFacts], period: Period, tz: ZoneInfo, *, previous: Period | None = None
+) -> dict[str | None, PeriodReport]:
+    """The period's figures for each facility that has a ticket among these (None: tickets of no facility)."""
+    groups: dict[str | None, list[TicketFacts]] = {}
+    for t in tickets:
+        groups.setdefault(t.facility_code, []).append(t)
+    return {
+        code: period_report(facts, period, tz, previous=previous, facility_code=code)
+        for code, facts in groups.items()
+    }

@@ -276,6 +276,7 @@ class CallService:
                 report.hangup_cause,
                 "" if report.routed else "route not handed over: the dialplan's fallback",
                 now,
+                answer_wait_ms=outcome.answer_wait_ms,
             )
             files: list[tuple[str, str]] = []
             if recordings.mix:
@@ -307,10 +308,13 @@ class CallService:
                     "answered_index": outcome.answered_index,
                     "attempts": [[a.index, a.tier.value, a.result.value] for a in outcome.attempts],
                     "talk_ms": outcome.talk_ms,
+                    "answer_wait_ms": outcome.answer_wait_ms,
                     "voicemail": outcome.voicemail_file,
                 },
                 now,
             )
+            if report.rating_status is not None:
+                await self._rating_with_end(uow, call.id, call.ticket_id, outcome, report, now)
             await uow.commit()
         log.info(
             "call.ended",
@@ -320,6 +324,27 @@ class CallService:
             needs_callback=outcome.needs_callback,
         )
         return outcome
+
+    @staticmethod
+    async def _rating_with_end(
+        uow: UnitOfWork,
+        call_id: str,
+        ticket_id: int,
+        outcome: CallOutcome,
+        report: CallEndReport,
+        now: datetime,
+    ) -> None:
+        """The survey's answer carried by call_ended (rate_call could not store it, or it did and this
+        changes nothing: the first answer stored wins). Same rule as `record_rating`."""
+        assert report.rating_status is not None
+        if outcome.state in (CallState.UNANSWERED, CallState.ABANDONED):
+            log.warning("call.rating_not_answered", call_id=call_id, state=outcome.state.value)
+            return
+        if await uow.calls.set_rating(call_id, report.rating, report.rating_status, now):
+            await uow.tickets.add_event(
+                ticket_id, "rated", {"status": report.rating_status.value, "rating": report.rating}, now
+            )
+            log.info("call.rated", call_id=call_id, status=report.rating_status.value, rating=report.rating)
 
     async def record_rating(
         self, call_id_or_uniqueid: str, rating: int | None, status: RatingStatus, now: datetime

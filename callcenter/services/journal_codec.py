@@ -1,4 +1,8 @@
-"""A call end as plain JSON for the journal, and back. Versioned so an old spool still replays."""
+"""A call end as plain JSON for the journal, and back. Versioned so an old spool still replays.
+
+Fields added later (`ring_ms`, `rating`, `rating_status`) are optional on reading: an entry spooled by an
+older version decodes with their defaults, so the version number stays 1.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from callcenter.domain.call import AttemptResult, CallEndReport
+from callcenter.domain.satisfaction import RatingStatus, check_rating
 
 if TYPE_CHECKING:
     from callcenter.services.calls import IncomingCall, RecordingNames
@@ -37,6 +42,9 @@ def dump_end(
             "voicemail_file": report.voicemail_file,
             "voicemail_recorded": report.voicemail_recorded,
             "duration_s": report.duration_s,
+            "ring_ms": {str(k): ms for k, ms in report.ring_ms.items()},
+            "rating": report.rating,
+            "rating_status": report.rating_status.value if report.rating_status else None,
         },
         "recordings": {"mix": recordings.mix, "voicemail": recordings.voicemail},
     }
@@ -69,5 +77,10 @@ def load_end(data: dict[str, Any]) -> tuple[IncomingCall, CallEndReport, Recordi
         voicemail_file=r["voicemail_file"],
         voicemail_recorded=bool(r["voicemail_recorded"]),
         duration_s=r["duration_s"],
+        ring_ms={int(k): int(ms) for k, ms in (r.get("ring_ms") or {}).items()},
+        rating=r.get("rating"),
+        rating_status=RatingStatus(r["rating_status"]) if r.get("rating_status") else None,
     )
+    if report.rating_status is not None:
+        check_rating(report.rating, report.rating_status)
     return incoming, report, RecordingNames(mix=rec["mix"], voicemail=rec["voicemail"]), at

@@ -224,6 +224,11 @@ class HotlineStats:
     unanswered: int  # every target failed (a voicemail may have been left)
     abandoned: int  # the caller hung up before anyone accepted
     last_answered_at: datetime | None  # when the last answered call started
+    # Mean time to answer: the average answer_wait_ms (ring times from the first Dial to the officer's
+    # key 1; the welcome and keypad code are not in it) over the answered calls that have one; None
+    # when none has. answered_with_wait: how many calls that mean is over.
+    mean_answer_wait_ms: float | None = None
+    answered_with_wait: int = 0
 
 
 class FacilityRepository(Protocol):
@@ -285,6 +290,7 @@ class CallRepository(Protocol):
         hangup_cause: int | None,
         detail: str,
         now: datetime,
+        answer_wait_ms: int | None = None,
     ) -> None:
         """The call's end, and its whole chain as dialled (replacing the one saved at routing)."""
         ...
@@ -294,8 +300,10 @@ class CallRepository(Protocol):
         ...
 
     async def open_started_before(self, before: datetime) -> list[CallRecord]: ...
-    async def hotline_stats(self, since: datetime, until: datetime) -> dict[str, HotlineStats]:
-        """Per facility code, the calls that started in [since, until)."""
+    async def hotline_stats(
+        self, since: datetime, until: datetime, facility_code: str | None = None
+    ) -> dict[str, HotlineStats]:
+        """Per facility code (only `facility_code`'s when given), the calls that started in [since, until)."""
         ...
 
     async def set_rating(self, call_id: str, rating: int | None, status: RatingStatus, now: datetime) -> bool:

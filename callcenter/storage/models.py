@@ -113,6 +113,9 @@ class CallRow(Base):
     answered_index: Mapped[int | None]
     answered_tier: Mapped[str | None] = mapped_column(String(16))
     talk_ms: Mapped[int | None]
+    # Answered calls: how long the caller waited for a person, from the first Dial to the officer's
+    # key 1 (domain.call.answer_wait_ms); None when unanswered or a ring time was missing.
+    answer_wait_ms: Mapped[int | None]
     duration_s: Mapped[int | None]
     hangup_cause: Mapped[int | None]
     end_detail: Mapped[str] = mapped_column(Text, default="")

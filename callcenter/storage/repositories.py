@@ -395,6 +395,7 @@ class SqlCallRepository:
         hangup_cause: int | None,
         detail: str,
         now: datetime,
+        answer_wait_ms: int | None = None,
     ) -> None:
         # The outcome carries the whole chain, with what each attempt gave.
         await self._write_chain(call_id, [(a.index, a.target, a.result.value) for a in attempts])
@@ -408,6 +409,7 @@ class SqlCallRepository:
                 answered_index=answered_index,
                 answered_tier=answered_tier,
                 talk_ms=talk_ms,
+                answer_wait_ms=answer_wait_ms,
                 duration_s=duration_s,
                 hangup_cause=hangup_cause,
                 end_detail=detail,
@@ -458,8 +460,11 @@ class SqlCallRepository:
         ).all()
         return [await self._record(call, tid, ref) for call, tid, ref in rows]
 
-    async def hotline_stats(self, since: datetime, until: datetime) -> dict[str, HotlineStats]:
+    async def hotline_stats(
+        self, since: datetime, until: datetime, facility_code: str | None = None
+    ) -> dict[str, HotlineStats]:
         answered = CallRow.state == CallState.ANSWERED.value
+        waited = and_(answered, CallRow.answer_wait_ms.is_not(None))
 
         def count_if(cond: ColumnElement[bool]) -> Any:
             return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
@@ -473,16 +478,29 @@ class SqlCallRepository:
                 count_if(CallRow.state == CallState.UNANSWERED.value),
                 count_if(CallRow.state == CallState.ABANDONED.value),
                 func.max(case((answered, CallRow.started_at), else_=None)),
+                # AVG skips NULLs: only answered calls with a measured wait count (NULL when none has).
+                func.avg(case((waited, CallRow.answer_wait_ms), else_=None)),
+                count_if(waited),
             )
             .where(
                 CallRow.facility_code.is_not(None), CallRow.started_at >= since, CallRow.started_at < until
             )
             .group_by(CallRow.facility_code)
         )
+        if facility_code is not None:
+            query = query.where(CallRow.facility_code == facility_code)
         out: dict[str, HotlineStats] = {}
-        for code, calls, ans, first, unanswered, abandoned, last in (await self._s.execute(query)).all():
+        rows = (await self._s.execute(query)).all()
+        for code, calls, ans, first, unanswered, abandoned, last, mean_wait, with_wait in rows:
             out[code] = HotlineStats(
-                int(calls), int(ans), int(first), int(unanswered), int(abandoned), _utc_or_none(last)
+                int(calls),
+                int(ans),
+                int(first),
+                int(unanswered),
+                int(abandoned),
+                _utc_or_none(last),
+                mean_answer_wait_ms=float(mean_wait) if mean_wait is not None else None,
+                answered_with_wait=int(with_wait),
             )
         return out
 
@@ -1004,6 +1022,7 @@ class SqlTicketRepository:
                     TicketRow.outside_jurisdiction,
                     TicketRow.category_confirmed,
                     TicketRow.category_suggested,
+                    TicketRow.facility_code,
                 ).where(and_(*where))
             )
         ).all()
@@ -1029,8 +1048,9 @@ class SqlTicketRepository:
                 ),
                 outside_jurisdiction=outside,
                 category=confirmed or suggested,
+                facility_code=facility,
             )
-            for tid, created, status, resolved, outside, confirmed, suggested in rows
+            for tid, created, status, resolved, outside, confirmed, suggested, facility in rows
         ]
 
     # The import from the previous system -----------------------------------------------------------------

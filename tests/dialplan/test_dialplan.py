@@ -496,7 +496,7 @@ def contract() -> tuple[set[str], dict[str, Callable[[int], str]]]:
     scalars = {
         value for name, value in vars(v).items() if isinstance(value, str) and value.startswith("HOTLINE_")
     }
-    makers: tuple[Callable[[int], str], ...] = (v.target, v.ring_timeout, v.tier, v.result)
+    makers: tuple[Callable[[int], str], ...] = (v.target, v.ring_timeout, v.tier, v.result, v.ring_ms)
     families = {f(1).removesuffix("1"): f for f in makers}
     return scalars, families
 
@@ -793,3 +793,51 @@ def test_rating_prompt() -> None:
     table = prompt_table()
     assert "một đến năm" in table["hotline-rating"] and "bấm" in table["hotline-rating"]
     assert "hotline-thanks" in table
+
+
+# --- the caller's wait (answer_wait_ms): measured by Asterisk's clock on every attempt --------------------
+
+_NOW_MS = "${STRFTIME(,,%s%3q)}"
+
+
+def test_every_dial_is_stamped_right_before_it_starts(
+    dialplan: Dialplan, resolver: Resolver, entry: Node
+) -> None:
+    """HOTLINE_DIAL_START_MS is set on every path to a Dial, after the index of that Dial."""
+    stamp = "Set(" + v.DIAL_STARTED_MS + "=" + _NOW_MS + ")"
+    assert not reachable_before(
+        resolver, entry, lambda p: f"{p.app}({p.args})" == stamp, lambda p: p.app == "Dial"
+    ), "a Dial runs without its start stamp"
+    dial = next(p for p in dialplan.priorities() if p.app == "Dial")
+    before = dialplan.contexts[dial.context].extensions[dial.exten]
+    previous = next(p for p in before if p.number == dial.number - 1)
+    assert f"{previous.app}({previous.args})" == stamp, "the stamp must be the priority right before Dial"
+
+
+def test_ring_time_is_stored_right_after_the_result(dialplan: Dialplan) -> None:
+    prios = dialplan.contexts["hotline-in"].extensions["connect"]
+    result = next(p for p in prios if p.app == "Set" and p.args.startswith("HOTLINE_RESULT_${"))
+    ring = next(p for p in prios if p.number == result.number + 1)
+    family = v.ring_ms(1).removesuffix("1")
+    assert ring.app == "ExecIf", f"{ring}: the ring time must follow HOTLINE_RESULT_n"
+    cond, _, action = ring.args.partition("?")
+    # An answered Dial lasted the conversation too: its wait comes from the acceptance stamp.
+    assert cond == '$["${DIALSTATUS}" != "ANSWER"]'
+    assert action == (f"Set({family}${{{v.TARGET_INDEX}}}=$[{_NOW_MS} - ${{{v.DIAL_STARTED_MS}}}])")
+    assert unbalanced(ring.args) is None
+    # A skipped (INVALIDARGS) target kept the caller waiting for nothing.
+    invalid = next(p for p in prios if p.label == "invalid")
+    after = next(p for p in prios if p.number == invalid.number + 1)
+    assert (after.app, after.args) == ("Set", f"{family}${{{v.TARGET_INDEX}}}=0")
+
+
+def test_acceptance_is_stamped_on_the_callers_channel(dialplan: Dialplan) -> None:
+    prios = dialplan.contexts["hotline-confirm"].extensions["s"]
+    accept = next(p for p in prios if p.label == "accept")
+    stamp = next(p for p in prios if p.number == accept.number + 1)
+    # The officer's channel runs this routine; its variables are not visible to call_ended on the
+    # caller's channel (README, lessons), MASTER_CHANNEL() is (the Dial'd channel's linkedid).
+    assert (stamp.app, stamp.args) == ("Set", f"MASTER_CHANNEL({v.ACCEPTED_MS})={_NOW_MS}")
+    assert next(p for p in prios if p.number == stamp.number + 1).app == "Return"
+    refusals = [p for p in prios if p.number < accept.number]
+    assert all(v.ACCEPTED_MS not in p.args for p in refusals), "only an acceptance is stamped"
