@@ -21,6 +21,8 @@ from callcenter.logging import configure_logging
 from callcenter.services.audit import AuditService
 from callcenter.services.calls import CallPolicy, CallService
 from callcenter.services.facilities import FacilityService
+from callcenter.services.report_docx import ReportHeader
+from callcenter.services.reports import ReportService
 from callcenter.services.roster import RosterService
 from callcenter.services.sessions import SessionPolicy, SessionService
 from callcenter.services.tickets import TicketPolicy, TicketService
@@ -133,6 +135,22 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
     )
 
 
+def report_header(settings: Settings) -> ReportHeader:
+    """The Báo cáo's sender, addressee and signature, from the [report] settings."""
+    r = settings.report
+    return ReportHeader(
+        agency_parent=r.agency_parent,
+        agency=r.agency,
+        agency_in_text=r.agency_in_text,
+        number_suffix=r.number_suffix,
+        place=r.place,
+        recipient=r.recipient,
+        hotline_name=r.hotline_name,
+        signer_title=tuple(r.signer_title),
+        signer_name=r.signer_name,
+    )
+
+
 def build_web(app: App) -> web.Application:
     """The web interface and API over the app's services (the same process as the FastAGI server)."""
     http = app.settings.http
@@ -152,6 +170,7 @@ def build_web(app: App) -> web.Application:
             facilities=app.facilities,
             roster=app.roster,
             recordings_dir=app.settings.recordings.dir,
+            reports=ReportService(app.uow, app.settings.tz),
         ),
         app.clock,
         WebConfig(
@@ -159,6 +178,7 @@ def build_web(app: App) -> web.Application:
             cookie_secure=http.cookie_secure,
             trust_forwarded=http.trust_forwarded,
             tz=app.settings.tz,
+            report_header=report_header(app.settings),
         ),
     )
 

@@ -110,8 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--facility", help="one facility's tickets")
     rep.add_argument("--previous-from", type=_iso_date, help="compare with this period instead")
     rep.add_argument("--previous-to", type=_iso_date)
-    rep.add_argument("--format", choices=["json", "xlsx"], default="json")
-    rep.add_argument("-o", "--output", type=Path, help="file to write (required for xlsx)")
+    rep.add_argument(
+        "--format",
+        choices=["json", "xlsx", "docx"],
+        default="json",
+        help="json (default), xlsx (the figures), docx (the Báo cáo to complete and sign)",
+    )
+    rep.add_argument("-o", "--output", type=Path, help="file to write (required for xlsx and docx)")
     sub.add_parser(
         "classify", help="lines of text on stdin -> category, confidence, incident flag (JSON lines)"
     )
@@ -143,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--voicemail", action="store_true", help="the caller leaves a voicemail if nobody answers"
     )
     sim.add_argument("--hangup-in-ivr", action="store_true", help="the caller hangs up at the code prompt")
+    sim.add_argument(
+        "--rating",
+        type=_survey_answer,
+        default=None,
+        metavar="{1..5,none}",
+        help="on an answered call the officer hangs up first and the caller answers the survey "
+        "(rate_call) with this digit; none: the caller hangs up at the question (no_answer)",
+    )
 
     usr = sub.add_parser("users", help="people who sign in to the web interface").add_subparsers(
         dest="action", required=True
@@ -191,6 +204,14 @@ async def _with_app(settings: Settings, fn: Callable[[App], Awaitable[int]], *, 
 
 def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _survey_answer(text: str) -> str:
+    """`simulate --rating`: a digit 1..5, or "none" (the caller hangs up at the survey)."""
+    value = text.strip().lower()
+    if value == "none" or (len(value) == 1 and value in "12345"):
+        return value
+    raise argparse.ArgumentTypeError(f"expected 1..5 or none, got {text!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callcenter.app import App, utc_now
+from callcenter.app import App, report_header, utc_now
 from callcenter.domain.access import ROLE_LABELS_VI
 from callcenter.domain.phone import mask
 from callcenter.domain.roster import Tier
@@ -186,8 +186,10 @@ async def calls_reconcile(app: App) -> int:
 
 
 async def simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from callcenter.asterisk.emulator import HangUp, Press
     from callcenter.asterisk.simulate import SimulatedCall, run_simulated_call
 
+    rating = args.rating
     call = SimulatedCall(
         caller=args.caller,
         caller_name=args.caller_name,
@@ -198,6 +200,8 @@ async def simulate(settings: Settings, args: argparse.Namespace) -> int:
         hangup_in_ivr=args.hangup_in_ivr,
         # Asterisk's uniqueid shape (epoch.sequence), new for every simulated call.
         uniqueid=f"{time.time():.0f}.{time.perf_counter_ns() % 100000}",
+        # With a rating the officer hangs up first, so the dialplan runs rate_call before call_ended.
+        rating=None if rating is None else ([HangUp()] if rating == "none" else [Press(rating)]),
     )
     host = args.host or ("127.0.0.1" if settings.agi.host in ("0.0.0.0", "::") else settings.agi.host)
     port = args.port or settings.agi.port
@@ -550,19 +554,24 @@ async def report(app: App, args: argparse.Namespace) -> int:
     if (args.previous_from is None) != (args.previous_to is None):
         print("cần cả --previous-from và --previous-to / give both or neither", file=sys.stderr)
         return EXIT_USAGE
-    if args.format == "xlsx" and args.output is None:
-        print("xlsx cần -o TỆP / xlsx needs -o FILE", file=sys.stderr)
+    if args.format in ("xlsx", "docx") and args.output is None:
+        print(f"{args.format} cần -o TỆP / {args.format} needs -o FILE", file=sys.stderr)
         return EXIT_USAGE
     previous = (args.previous_from, args.previous_to) if args.previous_from is not None else None
     try:
-        result = await ReportService(app.uow, app.settings.tz).period(
-            TicketScope(everything=True), args.date_from, args.date_to, args.facility, previous
+        result = await ReportService(app.uow, app.settings.tz).bundle(
+            TicketScope(everything=True), args.date_from, args.date_to, app.clock(), args.facility, previous
         )
     except ServiceError as exc:
         print(exc.message, file=sys.stderr)
         return EXIT_USAGE
-    if args.format == "xlsx":
-        await asyncio.to_thread(args.output.write_bytes, report_xlsx(result))
+    if args.format in ("xlsx", "docx"):
+        from callcenter.services.report_docx import report_docx
+
+        document = (
+            report_xlsx(result) if args.format == "xlsx" else report_docx(result, report_header(app.settings))
+        )
+        await asyncio.to_thread(args.output.write_bytes, document)
         print(f"đã ghi báo cáo / written: {args.output}")
         return EXIT_OK
     text = json.dumps(result.as_dict(), ensure_ascii=False, indent=2)

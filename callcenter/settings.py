@@ -114,6 +114,20 @@ class LoggingSettings(BaseModel):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class ReportSettings(BaseModel):
+    """Who sends the Báo cáo (.docx) and to whom: its header, addressee and signature block."""
+
+    agency_parent: str = "UBND TỈNH THANH HÓA"  # cơ quan chủ quản
+    agency: str = "SỞ Y TẾ"  # cơ quan ban hành
+    agency_in_text: str = "Sở Y tế"
+    number_suffix: str = "BC-SYT"  # "Số: …/BC-SYT"
+    place: str = "Thanh Hóa"  # "Thanh Hóa, ngày … tháng … năm …"
+    recipient: str = "UBND tỉnh"  # "Kính gửi: …"
+    hotline_name: str = "Đường dây nóng"
+    signer_title: list[str] = Field(default_factory=lambda: ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"])
+    signer_name: str = ""  # empty: signed by hand
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLCENTER_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -135,6 +149,7 @@ class Settings(BaseSettings):
     prompts: PromptSettings = Field(default_factory=PromptSettings)
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @field_validator("timezone")
     @classmethod

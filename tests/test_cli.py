@@ -93,3 +93,103 @@ def test_tickets_list_masks_callers_unless_asked(config: str, capsys: pytest.Cap
 def test_a_missing_config_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", "/nonexistent.toml", "facilities", "list"]) == 2
     assert "config file not found" in capsys.readouterr().err
+
+
+# --- simulate --rating: the survey runs before call_ended, as the dialplan does ----------------------------
+
+
+class _RunningServer:
+    """`callcenter serve`'s FastAGI side on a free port, in a thread, over the config's database."""
+
+    def __init__(self, config: str) -> None:
+        import threading
+
+        self._config = config
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self.port = 0
+
+    async def _serve(self) -> None:
+        from callcenter.app import prepare_database
+        from callcenter.asterisk.server import FastAgiServer
+
+        app = build_app(load_settings(self._config))
+        try:
+            await prepare_database(app, utc_now())
+            server = FastAgiServer(
+                app.handlers, host="127.0.0.1", port=0, handler_timeout=10, header_timeout=2
+            )
+            await server.start()
+            self._loop, self._stop, self.port = asyncio.get_running_loop(), asyncio.Event(), server.port
+            self._ready.set()
+            await self._stop.wait()
+            await server.close()
+        finally:
+            self._ready.set()
+            await app.close()
+
+    def __enter__(self) -> _RunningServer:
+        self._thread.start()
+        assert self._ready.wait(60) and self.port, "the FastAGI server did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None and self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+def _rating_of_the_call(config: str) -> tuple[str, int | None, str | None]:
+    from typing import Any
+
+    from sqlalchemy import select
+
+    from callcenter.storage.models import CallRow
+
+    async def read() -> tuple[str, int | None, str | None]:
+        app = build_app(load_settings(config))
+        try:
+            async with app.uow() as uow:
+                session: Any = uow.calls._s  # type: ignore[attr-defined]
+                (row,) = (await session.execute(select(CallRow))).scalars()
+                return row.state, row.rating, row.rating_status
+        finally:
+            await app.close()
+
+    return asyncio.run(read())
+
+
+@pytest.mark.parametrize(("rating", "expected"), [("4", (4, "rated")), ("none", (None, "no_answer"))])
+def test_simulate_with_a_rating_runs_the_survey(
+    config: str, capsys: pytest.CaptureFixture[str], rating: str, expected: tuple[int | None, str]
+) -> None:
+    with _RunningServer(config) as server:
+        capsys.readouterr()
+        argv = ["--config", config, "simulate", "--port", str(server.port), "--digits", "1001"]
+        assert main([*argv, "--outcomes", "busy,answer", "--rating", rating]) == 0
+    out = capsys.readouterr().out
+    assert f"rate_call: {expected[1]}" in out
+    assert out.index("rate_call:") < out.index("call_ended:"), "the survey runs before call_ended"
+    assert _rating_of_the_call(config) == ("answered", *expected)
+
+
+def test_simulate_rating_on_an_unanswered_call_asks_nothing(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with _RunningServer(config) as server:
+        argv = ["--config", config, "simulate", "--port", str(server.port), "--digits", "1001"]
+        assert main([*argv, "--outcomes", "busy,noanswer,noanswer,noanswer", "--rating", "5"]) == 0
+    assert "rate_call:" not in capsys.readouterr().out
+    assert _rating_of_the_call(config) == ("unanswered", None, None)
+
+
+@pytest.mark.parametrize("bad", ["0", "6", "45", "x"])
+def test_simulate_rating_must_be_one_to_five_or_none(
+    config: str, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", config, "simulate", "--rating", bad])
+    assert exit_.value.code == 2
+    assert "1..5 or none" in capsys.readouterr().err

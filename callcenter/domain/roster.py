@@ -6,6 +6,8 @@ rotations hand over at a local wall-clock time in the roster's time zone.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -102,3 +104,16 @@ class Gap:
     tier: Tier
     start: datetime
     end: datetime
+
+
+def by_facility(
+    rotations: Iterable[Rotation], overrides: Iterable[Override]
+) -> tuple[defaultdict[str, list[Rotation]], defaultdict[str, list[Override]]]:
+    """The roster split per facility code (a facility with none gets empty lists)."""
+    rot: defaultdict[str, list[Rotation]] = defaultdict(list)
+    ovr: defaultdict[str, list[Override]] = defaultdict(list)
+    for r in rotations:
+        rot[r.facility_code].append(r)
+    for o in overrides:
+        ovr[o.facility_code].append(o)
+    return rot, ovr

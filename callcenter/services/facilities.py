@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 
@@ -13,10 +13,6 @@ from callcenter.domain.facility import Facility, FacilityKind, InvalidFacility, 
 from callcenter.services.ports import UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
-
-HEALTH_PERIOD = timedelta(days=30)
-# Seed 001: a hotline nobody answers is itself a fault; a week without an answered call flags it.
-SILENT_AFTER = timedelta(days=7)
 
 FACILITY_COLUMNS = ("code", "keypad_code", "name", "kind", "province", "hotline", "authority_line")
 
@@ -80,22 +76,6 @@ def parse_facilities_csv(text: str) -> FacilityImport:
     return result
 
 
-@dataclass(frozen=True)
-class FacilityHealth:
-    """How a facility's hotline did over a period. mean time to answer is not given: no answer instant is
-    stored (the CDR duration is whole seconds and includes the menu), so it cannot be derived exactly."""
-
-    calls: int
-    answered: int
-    answered_by_first: int
-    all_failed: int  # every target of the chain failed
-    abandoned: int  # the caller gave up first
-    answer_rate: float | None  # answered / calls; None without calls
-    last_answered_at: datetime | None
-    not_viettel: bool
-    silent: bool  # calls but none answered, or the last answered call is older than SILENT_AFTER
-
-
 class FacilityService:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
@@ -113,31 +93,6 @@ class FacilityService:
         flagged = [f.code for f in facilities if f.hotline_flagged]
         log.info("facilities.imported", created=created, updated=updated, not_viettel=flagged)
         return created, updated
-
-    async def health(self, since: datetime | None, now: datetime) -> dict[str, FacilityHealth]:
-        """Every facility's hotline over [since, now), by default the last 30 days; counted in SQL."""
-        start = since if since is not None else now - HEALTH_PERIOD
-        async with self._uow() as uow:
-            facilities = await uow.facilities.all()
-            stats = await uow.calls.hotline_stats(start, now)
-        out: dict[str, FacilityHealth] = {}
-        for f in facilities:
-            s = stats.get(f.code)
-            calls = s.calls if s else 0
-            answered = s.answered if s else 0
-            last = s.last_answered_at if s else None
-            out[f.code] = FacilityHealth(
-                calls=calls,
-                answered=answered,
-                answered_by_first=s.answered_by_first if s else 0,
-                all_failed=s.unanswered if s else 0,
-                abandoned=s.abandoned if s else 0,
-                answer_rate=answered / calls if calls else None,
-                last_answered_at=last,
-                not_viettel=f.hotline_flagged,
-                silent=(calls > 0 and answered == 0) or (last is not None and now - last > SILENT_AFTER),
-            )
-        return out
 
     async def list(self) -> list[Facility]:
         async with self._uow() as uow:

@@ -6,29 +6,99 @@ The counting rules are in `callcenter.domain.report` and docs/report.md.
 from __future__ import annotations
 
 import io
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from callcenter.domain.access import Principal
+from callcenter.domain.hotline_health import HotlineHealth
 from callcenter.domain.report import (
     CATEGORY_LABELS_VI,
     FIGURE_LABELS_VI,
     Period,
     PeriodReport,
+    TicketFacts,
+    by_facility,
     period_report,
+    received_by_month,
 )
+from callcenter.domain.satisfaction import FacilityIndex, RatingCounts, facility_index
 from callcenter.domain.ticket import Category, TicketScope, ticket_scope
 from callcenter.services.errors import InvalidInput
+from callcenter.services.hotline_health import HotlineHealthService
 from callcenter.services.ports import UnitOfWorkFactory
 
 # A yearly report is the longest there is; a bound keeps a typo ("0223") from reading every ticket.
 MAX_PERIOD_DAYS = 3 * 366
 
 
+@dataclass(frozen=True)
+class FacilityFigures:
+    """One facility's line in "facilities compared" (code None: tickets the caller could not place)."""
+
+    facility_code: str | None
+    facility_name: str
+    figures: PeriodReport
+
+
+@dataclass(frozen=True)
+class ReportBundle:
+    """Everything the report shows for one period and scope: the seed-002 figures, tickets by month and by
+    facility, each hotline's health (seed 001) and the satisfaction index (seed 003)."""
+
+    figures: PeriodReport
+    scope_label: str  # "Tất cả" / "Tỉnh Khánh Hòa" / the facility's name
+    by_month: list[tuple[date, int]]
+    facilities: list[FacilityFigures]  # busiest first
+    health: list[HotlineHealth]  # by facility code
+    satisfaction: list[FacilityIndex]  # by facility code; calls of no facility last
+    satisfaction_total: FacilityIndex  # every rated call in scope (facility_code None)
+    generated_at: datetime  # aware, local
+
+    @property
+    def failing(self) -> list[HotlineHealth]:
+        return [h for h in self.health if h.failing]
+
+    def as_dict(self) -> dict[str, object]:
+        def index(i: FacilityIndex) -> dict[str, object]:
+            return {
+                "facility_code": i.facility_code,
+                "rated": i.rated,
+                "satisfied": i.satisfied,
+                "no_answer": i.no_answer,
+                "invalid": i.invalid,
+                "index_percent": i.index_percent,
+                "meets_first_target": i.meets_first_target,
+                "meets_final_target": i.meets_final_target,
+            }
+
+        return {
+            **self.figures.as_dict(),
+            "scope": self.scope_label,
+            "generated_at": self.generated_at.isoformat(),
+            "by_month": [{"month": m.strftime("%Y-%m"), "received": n} for m, n in self.by_month],
+            "facilities": [
+                {
+                    "facility_code": f.facility_code,
+                    "facility_name": f.facility_name,
+                    "received": f.figures.received,
+                    "resolved": f.figures.resolved,
+                    "still_open": f.figures.still_open,
+                }
+                for f in self.facilities
+            ],
+            "hotline_health": [h.as_dict() for h in self.health],
+            "failing_hotlines": [h.facility_code for h in self.failing],
+            "satisfaction": [index(i) for i in self.satisfaction],
+            "satisfaction_total": index(self.satisfaction_total),
+        }
+
+
 class ReportService:
     def __init__(self, uow: UnitOfWorkFactory, tz: ZoneInfo) -> None:
         self._uow = uow
         self._tz = tz
+        self._health = HotlineHealthService(uow, tz)
 
     async def period(
         self,
@@ -41,19 +111,101 @@ class ReportService:
         """The figures of [date_from, date_to] (local dates, inclusive) over the tickets `who` may see,
         against the previous period of the same length, or `previous` (dates, inclusive)."""
         scope = who if isinstance(who, TicketScope) else ticket_scope(who)
-        period = _period("date_to", date_from, date_to)
-        prev = _period("previous", *previous) if previous is not None else period.previous()
+        period, prev = _periods(date_from, date_to, previous)
+        facts = await self._facts(scope, period, prev, facility_code)
+        return period_report(facts, period, self._tz, previous=prev, facility_code=facility_code)
+
+    async def bundle(
+        self,
+        who: Principal | TicketScope,
+        date_from: date,
+        date_to: date,
+        now: datetime,
+        facility_code: str | None = None,
+        previous: tuple[date, date] | None = None,
+    ) -> ReportBundle:
+        """The whole report of a period: what `period` gives, plus months, facilities, health, satisfaction,
+        each over what `who` may see."""
+        scope = who if isinstance(who, TicketScope) else ticket_scope(who)
+        period, prev = _periods(date_from, date_to, previous)
         start, end = period.bounds(self._tz)
-        prev_start, _ = prev.bounds(self._tz)
         async with self._uow() as uow:
-            facts = await uow.tickets.report_facts(
+            facilities = {f.code: f for f in await uow.facilities.all()}
+            ratings = await uow.calls.rating_counts(start, end, facility_code)
+        if facility_code is not None and facility_code not in facilities:
+            raise InvalidInput(f"Không có cơ sở mã {facility_code!r} / no such facility", field="facility")
+        facts = await self._facts(scope, period, prev, facility_code)
+        figures = period_report(facts, period, self._tz, previous=prev, facility_code=facility_code)
+        per_facility = [
+            FacilityFigures(code, facilities[code].name if code in facilities else "Không rõ cơ sở", report)
+            for code, report in by_facility(facts, period, self._tz, previous=prev).items()
+        ]
+        per_facility.sort(key=lambda f: (-f.figures.received, f.facility_code or "~"))
+        health = await self._health.between(start, end, scope=scope, facility_code=facility_code)
+        visible = {
+            code: counts
+            for code, counts in ratings.items()
+            if scope.allows(code, facilities[code].province if code in facilities else None)
+        }
+        satisfaction = [
+            facility_index(code, c)
+            for code, c in sorted(visible.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+        ]
+        total = facility_index(
+            None,
+            RatingCounts(
+                rated=sum(c.rated for c in visible.values()),
+                satisfied=sum(c.satisfied for c in visible.values()),
+                no_answer=sum(c.no_answer for c in visible.values()),
+                invalid=sum(c.invalid for c in visible.values()),
+            ),
+        )
+        return ReportBundle(
+            figures=figures,
+            scope_label=_scope_label(scope, facilities[facility_code].name if facility_code else None),
+            by_month=received_by_month(facts, period, self._tz),
+            facilities=per_facility,
+            health=health,
+            satisfaction=satisfaction,
+            satisfaction_total=total,
+            generated_at=now.astimezone(self._tz),
+        )
+
+    async def hotline_health(
+        self, who: Principal | TicketScope, start: datetime, end: datetime
+    ) -> list[HotlineHealth]:
+        """Each hotline `who` may see over [start, end) (aware instants), by facility code."""
+        scope = who if isinstance(who, TicketScope) else ticket_scope(who)
+        return await self._health.between(start, end, scope=scope)
+
+    async def _facts(
+        self, scope: TicketScope, period: Period, prev: Period, facility_code: str | None
+    ) -> list[TicketFacts]:
+        start, end = period.bounds(self._tz)
+        prev_start, prev_end = prev.bounds(self._tz)
+        async with self._uow() as uow:
+            return await uow.tickets.report_facts(
                 scope,
                 received_from=min(start, prev_start),
-                until=max(end, prev.bounds(self._tz)[1]),
+                until=max(end, prev_end),
                 active_since=start,
                 facility_code=facility_code,
             )
-        return period_report(facts, period, self._tz, previous=prev, facility_code=facility_code)
+
+
+def _scope_label(scope: TicketScope, facility_name: str | None) -> str:
+    if facility_name is not None:
+        return facility_name
+    if scope.everything:
+        return "Tất cả cơ sở"
+    if scope.province:
+        return f"Tỉnh/thành phố {scope.province}"
+    return "Cơ sở được giao"
+
+
+def _periods(date_from: date, date_to: date, previous: tuple[date, date] | None) -> tuple[Period, Period]:
+    period = _period("date_to", date_from, date_to)
+    return period, (_period("previous", *previous) if previous is not None else period.previous())
 
 
 def _period(field: str, date_from: date, date_to: date) -> Period:
@@ -91,22 +243,115 @@ def report_rows(report: PeriodReport) -> list[tuple[str, int | str]]:
     return rows
 
 
-def report_xlsx(report: PeriodReport) -> bytes:
-    """A workbook with one sheet "Báo cáo": the figures with their Vietnamese labels."""
+def report_xlsx(bundle: ReportBundle) -> bytes:
+    """A workbook: "Báo cáo" (the seed-002 figures with their Vietnamese labels), then one sheet each for
+    the months, the facilities compared, each hotline's health and the satisfaction index."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from callcenter.domain.hotline_health import FAIL_REASON_LABELS_VI
+
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Báo cáo"
-    sheet.append(["Chỉ tiêu", "Số liệu"])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for label, value in report_rows(report):
-        sheet.append([label, value])
-    sheet.column_dimensions["A"].width = 55
-    sheet.column_dimensions["B"].width = 28
+
+    def sheet(title: str, header: list[str], rows: list[list[object]], widths: list[int]) -> None:
+        ws = book.create_sheet(title)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append(row)
+        for i, width in enumerate(widths):
+            ws.column_dimensions[chr(ord("A") + i)].width = width
+
+    default = book.active
+    assert default is not None
+    book.remove(default)
+    sheet("Báo cáo", ["Chỉ tiêu", "Số liệu"], [[k, v] for k, v in report_rows(bundle.figures)], [55, 28])
+    sheet("Theo tháng", ["Tháng", "Tiếp nhận"], [[f"{m:%m/%Y}", n] for m, n in bundle.by_month], [12, 12])
+    sheet(
+        "Theo cơ sở",
+        ["Mã", "Cơ sở", "Tiếp nhận", "Giải quyết dứt điểm", "Đang giải quyết"],
+        [
+            [
+                f.facility_code or "",
+                f.facility_name,
+                f.figures.received,
+                f.figures.resolved,
+                f.figures.still_open,
+            ]
+            for f in bundle.facilities
+        ],
+        [12, 45, 12, 20, 16],
+    )
+    sheet(
+        "Đường dây nóng",
+        [
+            "Mã",
+            "Cơ sở",
+            "Số đường dây nóng",
+            "Cuộc gọi",
+            "Có người nghe",
+            "Tỷ lệ nghe máy (%)",
+            "Người trực đầu tiên nghe",
+            "Chờ nghe máy TB (giây)",
+            "Không ai nghe",
+            "Người gọi bỏ máy",
+            "Khoảng trống lịch trực (giờ)",
+            "Không đạt",
+        ],
+        [
+            [
+                h.facility_code,
+                h.facility_name,
+                h.hotline,
+                h.calls,
+                h.answered,
+                h.answer_rate_percent,
+                h.answered_by_first,
+                h.mean_answer_wait_s,
+                h.all_failed,
+                h.abandoned,
+                round(h.roster_gap_time.total_seconds() / 3600, 1),
+                "; ".join(FAIL_REASON_LABELS_VI[r] for r in h.reasons),
+            ]
+            for h in bundle.health
+        ],
+        [12, 40, 14, 10, 12, 14, 14, 14, 12, 12, 16, 60],
+    )
+    sheet(
+        "Hài lòng",
+        [
+            "Mã",
+            "Đã đánh giá",
+            "Hài lòng (4-5)",
+            "Không trả lời",
+            "Phím sai",
+            "Chỉ số (%)",
+            "Đạt 77%",
+            "Đạt 90%",
+        ],
+        [
+            [
+                label,
+                i.rated,
+                i.satisfied,
+                i.no_answer,
+                i.invalid,
+                i.index_percent,
+                _yes_no(i.meets_first_target),
+                _yes_no(i.meets_final_target),
+            ]
+            for label, i in [
+                *((i.facility_code or "Không rõ cơ sở", i) for i in bundle.satisfaction),
+                ("Tổng", bundle.satisfaction_total),
+            ]
+        ],
+        [16, 12, 14, 14, 10, 10, 10, 10],
+    )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _yes_no(value: bool | None) -> str:
+    return "chưa có đánh giá" if value is None else "đạt" if value else "chưa đạt"

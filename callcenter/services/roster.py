@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +9,16 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from callcenter.domain import phone
-from callcenter.domain.roster import TIER_ORDER, Assignment, Gap, Officer, Override, Rotation, Tier
+from callcenter.domain.roster import (
+    TIER_ORDER,
+    Assignment,
+    Gap,
+    Officer,
+    Override,
+    Rotation,
+    Tier,
+    by_facility,
+)
 from callcenter.domain.schedule import final_schedule, find_gaps, on_duty
 from callcenter.services.errors import InvalidInput, NotFound
 from callcenter.services.holidays_vn import vietnam_holidays
@@ -147,13 +155,7 @@ class RosterService:
         async with self._uow() as uow:
             codes = [f.code for f in await uow.facilities.all()]
             rotations, overrides = await uow.roster.rotations(), await uow.roster.overrides()
-        rot: dict[str, list[Rotation]] = defaultdict(list)
-        ovr: dict[str, list[Override]] = defaultdict(list)
-        for r in rotations:
-            rot[r.facility_code].append(r)
-        for o in overrides:
-            ovr[o.facility_code].append(o)
-        return codes, rot, ovr
+        return (codes, *by_facility(rotations, overrides))
 
     async def on_duty_at(
         self, at: datetime, facility_code: str | None = None

@@ -6,7 +6,7 @@ Everything is put on the application by `create_web_app` (no module globals), un
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ from aiohttp import web
 from callcenter.domain.access import Principal
 from callcenter.services.audit import AuditService
 from callcenter.services.facilities import FacilityService
+from callcenter.services.report_docx import ReportHeader
+from callcenter.services.reports import ReportService
 from callcenter.services.roster import RosterService
 from callcenter.services.sessions import ActiveSession, SessionService
 from callcenter.services.tickets import TicketService
@@ -40,6 +42,8 @@ class WebConfig:
     login_cookie_name: str = "cc_login"
     title: str = "Đường dây nóng ngành Y tế"
     tz: ZoneInfo = VIETNAM  # the pages show local time
+    # The Báo cáo's sender and signature ([report] settings).
+    report_header: ReportHeader = field(default_factory=ReportHeader)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class WebServices:
     facilities: FacilityService
     roster: RosterService
     recordings_dir: Path  # recordings are served by id only, from under this directory
+    reports: ReportService  # the period report page (/bao-cao) and its downloads
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 
 from callcenter.domain.access import Principal
 from callcenter.domain.facility import Facility
+from callcenter.domain.hotline_health import FAIL_REASON_LABELS_VI, RECENT, HotlineHealth
 from callcenter.domain.roster import Assignment, Override, Tier
 from callcenter.services.errors import NotFound
-from callcenter.services.facilities import HEALTH_PERIOD, FacilityHealth
 from callcenter.services.roster import Schedule
 from callcenter.web.context import now, principal, services, state
 from callcenter.web.errors import ApiError, from_validation
@@ -47,16 +47,21 @@ TIER_LABELS_VI: dict[str, str] = {
 ICAL_WEEKS = 8
 
 
-def health_out(h: FacilityHealth, since: datetime) -> FacilityHealthOut:
+def health_out(h: HotlineHealth, since: datetime, at: datetime) -> FacilityHealthOut:
+    rate = h.answer_rate
     return FacilityHealthOut(
         calls=h.calls,
         answered=h.answered,
         answered_by_first=h.answered_by_first,
         all_failed=h.all_failed,
         abandoned=h.abandoned,
-        answer_rate=h.answer_rate,
+        answer_rate=None if rate is None else float(rate),
+        mean_answer_wait_s=h.mean_answer_wait_s,
         last_answered_at=h.last_answered_at,
-        silent=h.silent,
+        silent=h.silent(at),
+        failing=h.failing,
+        reasons=[r.value for r in h.reasons],
+        reasons_vi=[FAIL_REASON_LABELS_VI[r] for r in h.reasons],
         since=since,
     )
 
@@ -64,12 +69,13 @@ def health_out(h: FacilityHealth, since: datetime) -> FacilityHealthOut:
 async def facilities_with_health(request: web.Request) -> list[FacilityOut]:
     """The facilities the signed-in person may see, each with its hotline's last 30 days."""
     at = now(request)
-    since = at - HEALTH_PERIOD
-    health = await services(request).facilities.health(since, at)
+    since = at - RECENT
+    found = await services(request).reports.hotline_health(principal(request), since, at)
+    health = {h.facility_code: h for h in found}
     out = []
     for f in await visible_facilities(request):
         h = health.get(f.code)
-        out.append(facility_out(f, None if h is None else health_out(h, since)))
+        out.append(facility_out(f, None if h is None else health_out(h, since, at)))
     return out
 
 

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from callcenter.web import audit, auth, health, openapi, pages, roster, ticket_pages, tickets, users
+from callcenter.web import (
+    audit,
+    auth,
+    health,
+    openapi,
+    pages,
+    report_pages,
+    roster,
+    ticket_pages,
+    tickets,
+    users,
+)
 from callcenter.web.routing import (
     ADMINS,
     AUDIT_READERS,
@@ -187,6 +198,35 @@ def route_table() -> RouteTable:
                 roles=SIGNED_IN,
                 kind=PAGE,
                 summary="Lịch trực 8 tuần tới dạng iCal (cần đăng nhập) / duty calendar, signed-in only",
+            ),
+            # The report: every role, each over its own scope (a facility officer: their facility only).
+            Route(
+                method="GET",
+                path="/bao-cao",
+                handler=report_pages.report_page,
+                name="report_page",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Báo cáo theo kỳ: số liệu, biểu đồ, đường dây nóng, chỉ số hài lòng / period report",
+                nav="Báo cáo",
+            ),
+            Route(
+                method="GET",
+                path="/bao-cao.xlsx",
+                handler=report_pages.report_xlsx_download,
+                name="report_xlsx",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Tải báo cáo dạng Excel (XLSX) / the report as a workbook",
+            ),
+            Route(
+                method="GET",
+                path="/bao-cao.docx",
+                handler=report_pages.report_docx_download,
+                name="report_docx",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Tải báo cáo dạng Word (DOCX) / the report as a Word document",
             ),
             # ---- API: service
             Route(
@@ -446,6 +486,17 @@ def route_table() -> RouteTable:
                 summary="Nhập lịch trực từ CSV (text/csv), tất cả hoặc không / import the roster CSV",
                 response=RosterImportOut,
                 errors=(400, 413, 415),
+            ),
+            # ---- API: report
+            Route(
+                method="GET",
+                path="/api/reports",
+                handler=report_pages.report_api,
+                name="report_api",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Báo cáo theo kỳ trong phạm vi của mình (JSON) / the period report as JSON",
+                query=report_pages.ReportQuery,
             ),
             # ---- API: audit log
             Route(

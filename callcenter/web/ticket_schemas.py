@@ -254,10 +254,16 @@ class FacilityHealthOut(BaseModel):
     all_failed: int = Field(description="every target of the chain failed")
     abandoned: int = Field(description="the caller hung up before anyone accepted")
     answer_rate: float | None = Field(description="answered / calls, 0..1; null without calls")
+    mean_answer_wait_s: float | None = Field(
+        description="mean ringing time until an officer accepted, over answered calls with a known wait"
+    )
     last_answered_at: datetime | None
     silent: bool = Field(
         description="calls but none answered, or no answered call for 7 days: a dead hotline is a fault"
     )
+    failing: bool = Field(description="fails a rule of the report's hotline health (docs/report.md)")
+    reasons: list[str] = Field(description="no_answer, low_answer_rate, slow_answer, roster_gap, not_viettel")
+    reasons_vi: list[str]
     since: datetime
 
 

@@ -138,3 +138,42 @@ def test_history_from_events_falls_back_on_the_row() -> None:
         [(res, "da_giai_quyet"), (rec, "dang_xu_ly")], current_status="x", resolved_at=None, received_at=rec
     ) == ((rec, P), (res, R))
     assert N in TicketStatus
+
+
+def test_received_by_month_uses_local_months_and_keeps_empty_ones() -> None:
+    from callcenter.domain.report import received_by_month
+
+    period = Period(date(2022, 12, 12), date(2023, 3, 10))
+    tickets = [
+        TicketFacts(local(2022, 12, 31, 23, 30)),  # 16:30 UTC: still December locally
+        TicketFacts(local(2023, 1, 1, 0, 10)),  # 17:10 UTC on 31/12: January locally
+        TicketFacts(local(2023, 3, 10, 23, 59)),
+        TicketFacts(local(2023, 3, 11, 0, 0)),  # after the period
+        TicketFacts(local(2022, 12, 11, 23, 59)),  # before it
+    ]
+    months = received_by_month(tickets, period, TZ)
+    assert [(m.isoformat(), n) for m, n in months] == [
+        ("2022-12-01", 1),
+        ("2023-01-01", 1),
+        ("2023-02-01", 0),
+        ("2023-03-01", 1),
+    ]
+
+
+def test_by_facility_splits_the_figures_and_they_add_up() -> None:
+    from callcenter.domain.report import by_facility
+
+    tickets = [
+        TicketFacts(local(2023, 3, 2), ((local(2023, 3, 3), R),), facility_code="A", category="bhyt"),
+        TicketFacts(local(2023, 3, 4), facility_code="A"),
+        TicketFacts(local(2023, 2, 4), facility_code="B"),  # carried over, still open
+        TicketFacts(local(2023, 3, 5), facility_code=None, outside_jurisdiction=True),
+    ]
+    split = by_facility(tickets, MARCH, TZ)
+    assert set(split) == {"A", "B", None}
+    assert (split["A"].received, split["A"].resolved, split["A"].still_open) == (2, 1, 1)
+    assert (split["B"].carried_over, split["B"].received, split["B"].still_open) == (1, 0, 1)
+    assert split[None].outside_jurisdiction == 1 and split["A"].facility_code == "A"
+    whole = period_report(tickets, MARCH, TZ)
+    for name in ("carried_over", "received", "resolved", "still_open", "outside_jurisdiction"):
+        assert sum(getattr(r, name) for r in split.values()) == getattr(whole, name)

@@ -150,11 +150,27 @@ async def test_seed_002_figures_from_an_imported_csv(sample_app: App, clock: obj
     explicit = await reports.period(EVERYTHING, FROM, TO, previous=(date(2021, 12, 12), date(2022, 11, 30)))
     assert explicit.previous_received == 52
 
-    book = load_workbook(io.BytesIO(report_xlsx(r)))
-    values = {row[0]: row[1] for row in book.active.iter_rows(values_only=True)}  # type: ignore[union-attr]
+    # The whole report: the same figures, split by month and by facility, which add up.
+    bundle = await reports.bundle(EVERYTHING, FROM, TO, now)
+    assert figures(bundle.figures) == before
+    assert [m.strftime("%Y-%m") for m, _ in bundle.by_month][:2] == ["2022-12", "2023-01"]
+    assert len(bundle.by_month) == 12 and sum(n for _, n in bundle.by_month) == 43
+    assert sum(f.figures.received for f in bundle.facilities) == 43
+    assert sum(f.figures.resolved for f in bundle.facilities) == 43
+    by_code = {f.facility_code: f for f in bundle.facilities}
+    assert figures(by_code["BVDK-TH"].figures) == {**figures(mine), "facility_code": "BVDK-TH"}
+    assert bundle.facilities[0].figures.received == max(f.figures.received for f in bundle.facilities)
+
+    book = load_workbook(io.BytesIO(report_xlsx(bundle)))
+    assert book.sheetnames == ["Báo cáo", "Theo tháng", "Theo cơ sở", "Đường dây nóng", "Hài lòng"]
+    values = {row[0]: row[1] for row in book["Báo cáo"].iter_rows(values_only=True)}
     assert values["Tiếp nhận trong kỳ"] == 43
     assert values["Phân loại: Thiếu thuốc (thuốc, vắc xin, vật tư y tế)"] == 18
     assert values["So với kỳ trước"] == "giảm 10"
+    months = list(book["Theo tháng"].iter_rows(values_only=True))
+    assert months[1] == ("12/2022", bundle.by_month[0][1])
+    per_facility = {row[0]: row[2] for row in book["Theo cơ sở"].iter_rows(min_row=2, values_only=True)}
+    assert per_facility["BVDK-TH"] == 15
 
 
 async def test_a_changed_row_updates_the_ticket_and_its_history(sample_app: App) -> None:

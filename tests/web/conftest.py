@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from callcenter.app import App
 from callcenter.domain.access import Role
 from callcenter.services.audit import AuditService
+from callcenter.services.reports import ReportService
 from callcenter.services.sessions import SessionPolicy, SessionService
 from callcenter.services.users import UserInput, UserService
 from callcenter.web.context import WebConfig, WebServices
@@ -122,6 +123,7 @@ async def make_web(sample_app: App, clock: FakeClock) -> AsyncIterator[WebFactor
             facilities=sample_app.facilities,
             roster=sample_app.roster,
             recordings_dir=Path(sample_app.settings.recordings.dir),
+            reports=ReportService(sample_app.uow, sample_app.settings.tz),
         )
         application = create_web_app(services, clock, config, table)
         server = TestServer(application)

@@ -68,6 +68,11 @@ EXPECTED: dict[str, Access] = {
     "roster_submit": ADMINS,
     "roster_override_add": ADMINS,
     "roster_override_delete": ADMINS,
+    # the period report: every role, each over its own scope (tests/web/test_report_page.py)
+    "report_page": SIGNED_IN,
+    "report_xlsx": SIGNED_IN,
+    "report_docx": SIGNED_IN,
+    "report_api": SIGNED_IN,
 }
 FORBIDDEN_TEXT = "Bạn không có quyền truy cập"
 

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from docx import Document
 from structlog.testing import capture_logs
 
 from callcenter.app import App, build_web, serve
@@ -27,6 +28,12 @@ async def test_the_app_serves_health_pages_and_sign_in(sample_app: App) -> None:
         signed = await client.post("/api/session", json={"username": "quantri", "password": PASSWORD})
         assert signed.status == 201
         assert (await (await client.get("/api/me")).json())["user"]["role"] == "admin"
+        # The Báo cáo's sender comes from the [report] settings (config/callcenter.toml: Thanh Hóa).
+        docx = await client.get("/bao-cao.docx", params={"from": "2026-11-01", "to": "2026-11-23"})
+        assert docx.status == 200
+        header = Document(io.BytesIO(await docx.read())).tables[0].rows[0].cells
+        assert header[0].text.startswith(sample_app.settings.report.agency_parent + "\nSỞ Y TẾ")
+        assert header[1].text.endswith(f"{sample_app.settings.report.place}, ngày … tháng … năm 2026")
 
 
 async def test_serve_says_how_to_create_the_first_admin(settings: Settings) -> None:
