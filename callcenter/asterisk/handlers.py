@@ -131,6 +131,7 @@ class CallEntryPoints:
         idx = _int(await channel.get_variable(v.TARGET_INDEX))
         results: dict[int, AttemptResult] = {}
         ring_ms: dict[int, int] = {}
+        talk_ms: int | None = None
         for n in range(1, (idx or 0) + 1):
             raw = await channel.get_variable(v.result(n))
             if raw:
@@ -148,6 +149,12 @@ class CallEntryPoints:
             accepted = _int(await channel.get_variable(v.ACCEPTED_MS))
             if started is not None and accepted is not None and accepted >= started:
                 ring_ms[idx] = accepted - started
+            if accepted is not None:
+                ended = _int(await channel.get_variable(v.TALK_END_MS)) or _int(
+                    await channel.get_variable(v.HANGUP_MS)
+                )
+                if ended is not None and ended >= accepted:
+                    talk_ms = ended - accepted
         voicemail_file = await channel.get_variable(v.VOICEMAIL_FILE)
         voicemail_status = await channel.get_variable(v.VOICEMAIL_STATUS)
         mix = await channel.get_variable(v.MIXMONITOR_FILENAME)
@@ -163,6 +170,7 @@ class CallEntryPoints:
             voicemail_recorded=bool(voicemail_file) and voicemail_status in v.RECORD_KEPT,
             duration_s=_int(await channel.get_full_variable(v.CDR_DURATION_EXPR)),
             ring_ms=ring_ms,
+            talk_ms=talk_ms,
         )
         rating, rating_status = await _rating_from_channel(channel)
         if rating_status is not None:

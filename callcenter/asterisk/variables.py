@@ -64,6 +64,8 @@ def ring_ms(n: int) -> str:
 # after a bridge, as the CALLER channel's age (captures 1 and 3), not the time the target rang.
 DIAL_STARTED_MS: Final = "HOTLINE_DIAL_START_MS"
 ACCEPTED_MS: Final = "HOTLINE_ACCEPTED_MS"
+TALK_END_MS: Final = "HOTLINE_TALK_END_MS"  # set in [answered] when the officer hung up first
+HANGUP_MS: Final = "HOTLINE_HANGUP_MS"  # set by the hang-up handler before call_ended
 
 VOICEMAIL_FILE: Final = "HOTLINE_VOICEMAIL_FILE"  # base name of the voicemail recording, if any
 VOICEMAIL_STATUS: Final = "RECORD_STATUS"  # set by Record() (app_record.c)

@@ -86,6 +86,10 @@ class CallEndReport:
     # with the end so that it is stored, or journalled, with it.
     rating: int | None = None
     rating_status: RatingStatus | None = None
+    # The conversation's length by Asterisk's clock (end of talk - the officer's key 1), when the
+    # dialplan stamped both; else talk time falls back to answered_ms, which also holds the welcome,
+    # the menu and the ringing (ANSWEREDTIME counts from the caller channel's answer).
+    talk_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,7 @@ def conclude(targets: Sequence[Target], report: CallEndReport) -> CallOutcome:
         state=state,
         attempts=attempts,
         answered_index=answered[0] if answered else None,
-        talk_ms=report.answered_ms if answered else None,
+        talk_ms=(report.talk_ms if report.talk_ms is not None else report.answered_ms) if answered else None,
         # Whoever called and did not reach a person is called back: that is the complaint's guarantee.
         needs_callback=not answered,
         voicemail_file=report.voicemail_file if report.voicemail_recorded else None,

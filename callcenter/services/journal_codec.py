@@ -1,7 +1,7 @@
 """A call end as plain JSON for the journal, and back. Versioned so an old spool still replays.
 
-Fields added later (`ring_ms`, `rating`, `rating_status`) are optional on reading: an entry spooled by an
-older version decodes with their defaults, so the version number stays 1.
+Fields added later (`ring_ms`, `rating`, `rating_status`, `talk_ms`) are optional on reading: an entry
+spooled by an older version decodes with their defaults, so the version number stays 1.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def dump_end(
             "duration_s": report.duration_s,
             "ring_ms": {str(k): ms for k, ms in report.ring_ms.items()},
             "rating": report.rating,
+            "talk_ms": report.talk_ms,
             "rating_status": report.rating_status.value if report.rating_status else None,
         },
         "recordings": {"mix": recordings.mix, "voicemail": recordings.voicemail},
@@ -79,6 +80,7 @@ def load_end(data: dict[str, Any]) -> tuple[IncomingCall, CallEndReport, Recordi
         duration_s=r["duration_s"],
         ring_ms={int(k): int(ms) for k, ms in (r.get("ring_ms") or {}).items()},
         rating=r.get("rating"),
+        talk_ms=r.get("talk_ms"),
         rating_status=RatingStatus(r["rating_status"]) if r.get("rating_status") else None,
     )
     if report.rating_status is not None:

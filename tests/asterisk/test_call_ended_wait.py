@@ -121,3 +121,24 @@ async def test_call_ended_asks_for_each_attempts_ring_time(sample_app: App) -> N
     )
     asked = [c for c in channel.commands if c.startswith("GET VARIABLE HOTLINE_RING_MS_")]
     assert asked == [f"GET VARIABLE {v.ring_ms(n)}" for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(
+    ("stamps", "talk_ms"),
+    [
+        # The officer hung up first: [answered] stamped the end of the talk before the survey.
+        ({v.TALK_END_MS: str(ACCEPTED + 9000), v.HANGUP_MS: str(ACCEPTED + 21000)}, 9000),
+        # The caller hung up while talking: the hang-up handler's stamp ends the talk.
+        ({v.HANGUP_MS: str(ACCEPTED + 12550)}, 12550),
+        # A dialplan without the stamps: ANSWEREDTIME_MS, as before (it holds the welcome and ringing too).
+        ({}, 15506),
+    ],
+)
+async def test_talk_time_runs_from_the_officers_key_1(
+    sample_app: App, stamps: dict[str, str], talk_ms: int
+) -> None:
+    captured = captured_call_ended("1-answered")
+    channel = await _routed(sample_app)
+    ours = {v.TARGET_INDEX: "1", v.DIAL_STARTED_MS: str(DIAL_STARTED), v.ACCEPTED_MS: str(ACCEPTED), **stamps}
+    row = await _ended(sample_app, channel, {**captured, **ours})
+    assert (row.state, row.talk_ms, row.answer_wait_ms) == ("answered", talk_ms, 2953)

@@ -476,9 +476,12 @@ def test_gosub_targets_of_dial_and_the_hangup_handler_exist(dialplan: Dialplan, 
     context, exten, prio = pushes[0].args.partition("=")[2].split(",")
     node = resolver.node(context, exten, prio)
     assert node is not None, f"hang-up handler {context},{exten},{prio} does not exist"
-    first = resolver.priority(node)
-    assert first.app == "AGI" and first.args == "${HOTLINE_AGI_URL}/" + v.CALL_ENDED
-    assert any(p.app == "Return" for p in reachable(resolver, node, lambda p: True)), "handler must Return()"
+    # call_ended is the first AGI of the handler, after nothing but plain Set()s (the hang-up's time stamp).
+    handler = list(reachable(resolver, node, lambda p: True))
+    agi = next(p for p in handler if p.app == "AGI")
+    assert agi.args == "${HOTLINE_AGI_URL}/" + v.CALL_ENDED
+    assert all(p.app == "Set" for p in handler[: handler.index(agi)]), "only stamps may run before call_ended"
+    assert any(p.app == "Return" for p in handler), "handler must Return()"
 
 
 def test_trunk_entry_reaches_the_hotline(dialplan: Dialplan, resolver: Resolver) -> None:
@@ -841,3 +844,14 @@ def test_acceptance_is_stamped_on_the_callers_channel(dialplan: Dialplan) -> Non
     assert next(p for p in prios if p.number == stamp.number + 1).app == "Return"
     refusals = [p for p in prios if p.number < accept.number]
     assert all(v.ACCEPTED_MS not in p.args for p in refusals), "only an acceptance is stamped"
+
+
+def test_the_end_of_the_talk_is_stamped_before_the_survey_and_at_the_hang_up(dialplan: Dialplan) -> None:
+    answered = dialplan.contexts["hotline-in"].extensions["answered"]
+    stamp = next(p for p in answered if p.app == "Set" and v.TALK_END_MS in p.args)
+    survey = next(p for p in answered if is_rate_call(p))
+    assert stamp.args == f"{v.TALK_END_MS}={_NOW_MS}" and stamp.number < survey.number
+    handler = dialplan.contexts["hotline-hangup"].extensions["s"]
+    first, second = handler[0], handler[1]
+    assert (first.number, first.app, first.args) == (1, "Set", f"{v.HANGUP_MS}={_NOW_MS}")
+    assert second.app == "AGI" and second.args.endswith("/call_ended")
