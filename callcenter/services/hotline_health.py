@@ -13,22 +13,7 @@ from callcenter.domain.roster import Tier, by_facility
 from callcenter.domain.schedule import find_gaps
 from callcenter.domain.ticket import TicketScope
 from callcenter.services.holidays_vn import vietnam_holidays
-from callcenter.services.ports import HotlineStats, UnitOfWorkFactory
-
-
-def _counts(s: HotlineStats | None) -> CallCounts:
-    if s is None:
-        return CallCounts()
-    return CallCounts(
-        calls=s.calls,
-        answered=s.answered,
-        answered_by_first=s.answered_by_first,
-        all_failed=s.unanswered,
-        abandoned=s.abandoned,
-        mean_answer_wait_ms=s.mean_answer_wait_ms,
-        answered_with_wait=s.answered_with_wait,
-        last_answered_at=s.last_answered_at,
-    )
+from callcenter.services.ports import UnitOfWorkFactory
 
 
 class HotlineHealthService:
@@ -76,7 +61,7 @@ class HotlineHealthService:
                     f.code,
                     f.name,
                     f.hotline,
-                    _counts(stats.get(f.code)),
+                    stats.get(f.code, CallCounts()),
                     gaps=[(g.start, g.end) for g in gaps],
                     not_viettel=f.hotline_flagged,
                 )

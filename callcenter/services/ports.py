@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self
 
 from callcenter.domain.call import Attempt, CallState
 from callcenter.domain.facility import Facility
+from callcenter.domain.hotline_health import CallCounts
 from callcenter.domain.report import TicketFacts
 from callcenter.domain.roster import Override, Rotation
 from callcenter.domain.routing import Target
@@ -214,23 +215,6 @@ class UserBrief:
     active: bool
 
 
-@dataclass(frozen=True)
-class HotlineStats:
-    """One facility's calls over a period, counted by the database."""
-
-    calls: int
-    answered: int
-    answered_by_first: int  # by the first target of the chain dialled
-    unanswered: int  # every target failed (a voicemail may have been left)
-    abandoned: int  # the caller hung up before anyone accepted
-    last_answered_at: datetime | None  # when the last answered call started
-    # Mean time to answer: the average answer_wait_ms (ring times from the first Dial to the officer's
-    # key 1; the welcome and keypad code are not in it) over the answered calls that have one; None
-    # when none has. answered_with_wait: how many calls that mean is over.
-    mean_answer_wait_ms: float | None = None
-    answered_with_wait: int = 0
-
-
 class FacilityRepository(Protocol):
     async def by_hotline(self, number: str) -> Facility | None: ...
     async def by_keypad(self, code: str) -> Facility | None: ...
@@ -302,7 +286,7 @@ class CallRepository(Protocol):
     async def open_started_before(self, before: datetime) -> list[CallRecord]: ...
     async def hotline_stats(
         self, since: datetime, until: datetime, facility_code: str | None = None
-    ) -> dict[str, HotlineStats]:
+    ) -> dict[str, CallCounts]:
         """Per facility code (only `facility_code`'s when given), the calls that started in [since, until)."""
         ...
 

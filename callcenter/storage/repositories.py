@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.call import Attempt, CallState
 from callcenter.domain.facility import Facility, FacilityKind
+from callcenter.domain.hotline_health import CallCounts
 from callcenter.domain.report import TicketFacts, history_from_events
 from callcenter.domain.roster import DayKind, Officer, Override, Recurrence, Rotation, Tier
 from callcenter.domain.routing import Target, TargetTier
@@ -38,7 +39,6 @@ from callcenter.services.ports import (
     AttemptRecord,
     CallRecord,
     CallTimeline,
-    HotlineStats,
     ImportedTicket,
     Job,
     NewCall,
@@ -301,6 +301,11 @@ class SqlRosterRepository:
         return bool(getattr(result, "rowcount", 0))
 
 
+def _count_if(cond: ColumnElement[bool]) -> Any:
+    """SUM(CASE WHEN cond THEN 1 ELSE 0 END), 0 over no row: a conditional count in one GROUP BY."""
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
 class SqlCallRepository:
     """Core statements on the call path: each ORM flush costs a round trip, and a call makes ~15 of them."""
 
@@ -462,25 +467,22 @@ class SqlCallRepository:
 
     async def hotline_stats(
         self, since: datetime, until: datetime, facility_code: str | None = None
-    ) -> dict[str, HotlineStats]:
+    ) -> dict[str, CallCounts]:
         answered = CallRow.state == CallState.ANSWERED.value
         waited = and_(answered, CallRow.answer_wait_ms.is_not(None))
-
-        def count_if(cond: ColumnElement[bool]) -> Any:
-            return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
         query = (
             select(
                 CallRow.facility_code,
                 func.count(),
-                count_if(answered),
-                count_if(and_(answered, CallRow.answered_index == 1)),
-                count_if(CallRow.state == CallState.UNANSWERED.value),
-                count_if(CallRow.state == CallState.ABANDONED.value),
+                _count_if(answered),
+                _count_if(and_(answered, CallRow.answered_index == 1)),
+                _count_if(CallRow.state == CallState.UNANSWERED.value),
+                _count_if(CallRow.state == CallState.ABANDONED.value),
                 func.max(case((answered, CallRow.started_at), else_=None)),
                 # AVG skips NULLs: only answered calls with a measured wait count (NULL when none has).
                 func.avg(case((waited, CallRow.answer_wait_ms), else_=None)),
-                count_if(waited),
+                _count_if(waited),
             )
             .where(
                 CallRow.facility_code.is_not(None), CallRow.started_at >= since, CallRow.started_at < until
@@ -489,18 +491,18 @@ class SqlCallRepository:
         )
         if facility_code is not None:
             query = query.where(CallRow.facility_code == facility_code)
-        out: dict[str, HotlineStats] = {}
+        out: dict[str, CallCounts] = {}
         rows = (await self._s.execute(query)).all()
         for code, calls, ans, first, unanswered, abandoned, last, mean_wait, with_wait in rows:
-            out[code] = HotlineStats(
-                int(calls),
-                int(ans),
-                int(first),
-                int(unanswered),
-                int(abandoned),
-                _utc_or_none(last),
+            out[code] = CallCounts(
+                calls=int(calls),
+                answered=int(ans),
+                answered_by_first=int(first),
+                all_failed=int(unanswered),
+                abandoned=int(abandoned),
                 mean_answer_wait_ms=float(mean_wait) if mean_wait is not None else None,
                 answered_with_wait=int(with_wait),
+                last_answered_at=_utc_or_none(last),
             )
         return out
 
@@ -519,16 +521,13 @@ class SqlCallRepository:
     ) -> dict[str | None, RatingCounts]:
         rated = CallRow.rating_status == RatingStatus.RATED.value
 
-        def count_if(cond: ColumnElement[bool]) -> Any:
-            return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
         query = (
             select(
                 CallRow.facility_code,
-                count_if(rated),
-                count_if(and_(rated, CallRow.rating >= SATISFIED_FROM)),
-                count_if(CallRow.rating_status == RatingStatus.NO_ANSWER.value),
-                count_if(CallRow.rating_status == RatingStatus.INVALID.value),
+                _count_if(rated),
+                _count_if(and_(rated, CallRow.rating >= SATISFIED_FROM)),
+                _count_if(CallRow.rating_status == RatingStatus.NO_ANSWER.value),
+                _count_if(CallRow.rating_status == RatingStatus.INVALID.value),
             )
             .where(
                 CallRow.rating_status.is_not(None), CallRow.started_at >= since, CallRow.started_at < until

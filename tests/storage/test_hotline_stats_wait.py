@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from callcenter.app import App
 from callcenter.domain.call import CallState
-from callcenter.services.ports import HotlineStats, NewCall
+from callcenter.domain.hotline_health import CallCounts
+from callcenter.services.ports import NewCall
 from tests.conftest import FakeClock
 
 
@@ -58,7 +59,7 @@ async def test_mean_answer_wait_over_the_answered_calls_that_have_one(app: App, 
     async with app.uow() as uow:
         stats = await uow.calls.hotline_stats(since, until)
     bvdk = stats["BVDK-TH"]
-    assert (bvdk.calls, bvdk.answered, bvdk.answered_by_first, bvdk.unanswered, bvdk.abandoned) == (
+    assert (bvdk.calls, bvdk.answered, bvdk.answered_by_first, bvdk.all_failed, bvdk.abandoned) == (
         6,
         4,
         2,
@@ -81,6 +82,6 @@ async def test_mean_answer_wait_over_the_answered_calls_that_have_one(app: App, 
     assert none == {}
 
 
-def test_existing_constructors_of_hotline_stats_keep_working() -> None:
-    stats = HotlineStats(3, 2, 1, 1, 0, None)
+def test_counts_without_a_wait_have_no_mean() -> None:
+    stats = CallCounts(calls=3, answered=2, answered_by_first=1, all_failed=1)
     assert (stats.mean_answer_wait_ms, stats.answered_with_wait) == (None, 0)
