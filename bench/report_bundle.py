@@ -26,12 +26,11 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.ticket_queries import seed  # noqa: E402
+from bench.ticket_queries import bench_settings, seed  # noqa: E402
 from callcenter.app import build_app, prepare_database  # noqa: E402
 from callcenter.domain.access import Principal, Role  # noqa: E402
 from callcenter.logging import configure_logging  # noqa: E402
 from callcenter.services.reports import ReportService  # noqa: E402
-from callcenter.settings import load_settings  # noqa: E402
 from callcenter.storage.models import TicketRow  # noqa: E402
 
 TARGET_RATIO = 10.0
@@ -45,15 +44,7 @@ async def main() -> None:
     args = ap.parse_args()
     configure_logging("console", "error")
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database or f"sqlite+aiosqlite:///{Path(tmp) / 'tickets.db'}"
-        settings = load_settings(
-            REPO / "config" / "callcenter.toml",
-            database={"url": url},
-            sample_dir=str(REPO / "config" / "sample"),
-            load_sample_data=True,
-            journal_dir=str(Path(tmp) / "journal"),
-            transcription={"engine": "none"},
-        )
+        url, settings = bench_settings(args.database, tmp)
         app = build_app(settings)
         await prepare_database(app, datetime.now(UTC))
         await seed(app, args.tickets)

@@ -31,7 +31,7 @@ from callcenter.domain.access import Principal, Role  # noqa: E402
 from callcenter.domain.text import search_key  # noqa: E402
 from callcenter.logging import configure_logging  # noqa: E402
 from callcenter.services.tickets import TicketFilter, TicketPolicy, TicketService  # noqa: E402
-from callcenter.settings import load_settings  # noqa: E402
+from callcenter.settings import Settings, load_settings  # noqa: E402
 from callcenter.storage.models import CallRow, TicketRow, TranscriptRow  # noqa: E402
 
 PHRASES = [
@@ -133,6 +133,20 @@ async def seed(app: App, n: int) -> None:
             await conn.execute(text("SELECT setval(pg_get_serial_sequence('tickets','id'), :n)"), {"n": n})
 
 
+def bench_settings(database: str | None, tmp: str) -> tuple[str, Settings]:
+    """The sample facilities and roster, no speech engine, on `database` or a SQLite file in `tmp`."""
+    url = database or f"sqlite+aiosqlite:///{Path(tmp) / 'tickets.db'}"
+    settings = load_settings(
+        REPO / "config" / "callcenter.toml",
+        database={"url": url},
+        sample_dir=str(REPO / "config" / "sample"),
+        load_sample_data=True,
+        journal_dir=str(Path(tmp) / "journal"),
+        transcription={"engine": "none"},
+    )
+    return url, settings
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tickets", type=int, default=100_000)
@@ -141,15 +155,7 @@ async def main() -> None:
     args = ap.parse_args()
     configure_logging("console", "error")
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database or f"sqlite+aiosqlite:///{Path(tmp) / 'tickets.db'}"
-        settings = load_settings(
-            REPO / "config" / "callcenter.toml",
-            database={"url": url},
-            sample_dir=str(REPO / "config" / "sample"),
-            load_sample_data=True,
-            journal_dir=str(Path(tmp) / "journal"),
-            transcription={"engine": "none"},
-        )
+        url, settings = bench_settings(args.database, tmp)
         app = build_app(settings)
         await prepare_database(app, datetime.now(UTC))
         t0 = time.perf_counter()
