@@ -20,7 +20,9 @@ from callcenter.domain.routing import TargetTier
 from callcenter.logging import configure_logging
 from callcenter.services.audit import AuditService
 from callcenter.services.calls import CallPolicy, CallService
+from callcenter.services.directory import RoutingDirectory
 from callcenter.services.facilities import FacilityService
+from callcenter.services.holidays_vn import vietnam_holidays
 from callcenter.services.report_docx import ReportHeader
 from callcenter.services.reports import ReportService
 from callcenter.services.roster import RosterService
@@ -30,6 +32,7 @@ from callcenter.services.transcription import JobPolicy, TranscriptionService, w
 from callcenter.services.users import UserService
 from callcenter.settings import Settings
 from callcenter.storage import migrate
+from callcenter.storage.call_path import SqlCallPathFactory
 from callcenter.storage.db import create_engine, is_sqlite, session_factory
 from callcenter.storage.journal import FileJournal
 from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
@@ -93,7 +96,9 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         stale_after=timedelta(seconds=settings.routing.stale_call_after_s),
         transcribe_attempts=settings.transcription.max_attempts,
     )
-    calls = CallService(uow, policy, journal=FileJournal(settings.journal_dir))
+    directory = RoutingDirectory(uow, settings.tz, vietnam_holidays)
+    call_path = SqlCallPathFactory(engine, settings.timezone, uow.group)
+    calls = CallService(call_path, directory, policy, journal=FileJournal(settings.journal_dir))
     ivr = IvrSettings(
         welcome=settings.prompts.welcome,
         enter_code=settings.prompts.enter_code,

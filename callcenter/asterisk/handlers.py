@@ -97,7 +97,9 @@ class CallEntryPoints:
             # it was abandoned. We still route, so the facility is known on the ticket.
             log.info("call.hangup_in_ivr", call_id=received.call_id)
             return
-        route = await self._calls.route(received, incoming.uniqueid, facility, self._now())
+        route = received.route
+        if route is None:  # the facility came from the keypad
+            route = await self._calls.route(received, incoming.uniqueid, facility, self._now())
         # Persisted above; only now does Asterisk hear of the route. The ok marker goes last.
         await channel.set_variable(v.FACILITY_CODE, route.facility_code or "")
         await channel.set_variable(v.RECORDING, route.recording)

@@ -7,6 +7,7 @@ For a newcomer (`callcenter simulate`), the end-to-end tests and the benchmark. 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -76,6 +77,7 @@ class SimulatedResult:
     ended: Transcript
     dialplan: dict[str, str] = field(default_factory=dict)
     rated: Transcript | None = None  # the rate_call session, when the survey ran
+    route_seconds: float = 0.0  # the route_call session, connect to close (what the caller waits)
 
     @property
     def routed(self) -> bool:
@@ -173,9 +175,11 @@ async def simulate_call(
 ) -> SimulatedResult:
     """`idle_timeout`: how long Asterisk's side waits for the server's next command (real Asterisk
     waits for ever; a load test raises it so that queueing is measured, not given up on)."""
+    started = time.perf_counter()
     route = await AsteriskPeer(
         _header(ROUTE_CALL_HEADER, call), digits=_digits(call), idle_timeout=idle_timeout
     ).run(host, port)
+    route_seconds = time.perf_counter() - started
     dialplan = dialplan_after_route(route.variables, call)
     channel = {**route.variables, **dialplan}
     rated = None
@@ -193,7 +197,7 @@ async def simulate_call(
         expressions={v.CDR_DURATION_EXPR: str(call.talk_ms // 1000 + 10)},
         idle_timeout=idle_timeout,
     ).run(host, port)
-    return SimulatedResult(route, ended, dialplan, rated)
+    return SimulatedResult(route, ended, dialplan, rated, route_seconds)
 
 
 async def run_simulated_call(host: str, port: int, call: SimulatedCall) -> list[str]:

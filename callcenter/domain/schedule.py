@@ -153,6 +153,13 @@ def final_schedule(
     ]
 
 
+def holders_at(schedule: Sequence[Assignment], at: datetime) -> dict[Tier, Assignment]:
+    """Who holds each tier at `at`, read from a `final_schedule` whose window contains `at`: the same
+    officers `on_duty` gives (each Assignment is clipped to the schedule's window instead)."""
+    at_utc = _to_utc(at, "at")
+    return {a.tier: a for a in schedule if a.start <= at_utc < a.end}
+
+
 def find_gaps(
     facility_code: str,
     rotations: Sequence[Rotation],

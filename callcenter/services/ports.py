@@ -8,13 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, Self
 
-from callcenter.domain.call import Attempt, CallState
+from callcenter.domain.call import CallState
 from callcenter.domain.facility import Facility
 from callcenter.domain.hotline_health import CallCounts
 from callcenter.domain.report import TicketFacts
 from callcenter.domain.roster import Override, Rotation
 from callcenter.domain.routing import Target
-from callcenter.domain.satisfaction import RatingCounts, RatingStatus
+from callcenter.domain.satisfaction import RatingCounts
 from callcenter.domain.ticket import TicketScope
 from callcenter.domain.turns import Turn
 from callcenter.services.ports_people import AuditRepository, SessionRepository, UserRepository
@@ -30,6 +30,9 @@ class NewCall:
     dialled_number: str
     started_at: datetime
     facility_code: str | None = None
+    # Set when the call is routed as it is received (its facility known from the dialled number).
+    routed_at: datetime | None = None
+    recording: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,10 +219,12 @@ class UserBrief:
 
 
 class FacilityRepository(Protocol):
-    async def by_hotline(self, number: str) -> Facility | None: ...
-    async def by_keypad(self, code: str) -> Facility | None: ...
     async def by_code(self, code: str) -> Facility | None: ...
     async def all(self) -> list[Facility]: ...
+    async def routing_version(self) -> int:
+        """Bumped by the database on every change to facilities, rotations or overrides."""
+        ...
+
     async def upsert(self, facility: Facility, now: datetime) -> bool:
         """Insert or update by code; True when it was new."""
         ...
@@ -252,46 +257,10 @@ class RosterRepository(Protocol):
 
 
 class CallRepository(Protocol):
-    async def add(self, call: NewCall) -> None: ...
-    async def by_uniqueid(self, uniqueid: str) -> CallRecord | None: ...
-    async def by_id(self, call_id: str) -> CallRecord | None: ...
-    async def set_routed(
-        self,
-        call_id: str,
-        facility_code: str | None,
-        targets: Sequence[Target],
-        recording: str,
-        now: datetime,
-    ) -> None: ...
-    async def set_ended(
-        self,
-        call_id: str,
-        state: CallState,
-        attempts: Sequence[Attempt],
-        answered_index: int | None,
-        talk_ms: int | None,
-        duration_s: int | None,
-        hangup_cause: int | None,
-        detail: str,
-        now: datetime,
-        answer_wait_ms: int | None = None,
-    ) -> None:
-        """The call's end, and its whole chain as dialled (replacing the one saved at routing)."""
-        ...
-
-    async def add_recordings(self, call_id: str, files: Sequence[tuple[str, str]], now: datetime) -> None:
-        """(kind, file name relative to the recordings directory) pairs, once per call."""
-        ...
-
-    async def open_started_before(self, before: datetime) -> list[CallRecord]: ...
     async def hotline_stats(
         self, since: datetime, until: datetime, facility_code: str | None = None
     ) -> dict[str, CallCounts]:
         """Per facility code (only `facility_code`'s when given), the calls that started in [since, until)."""
-        ...
-
-    async def set_rating(self, call_id: str, rating: int | None, status: RatingStatus, now: datetime) -> bool:
-        """Store the post-call rating unless the call has one already (first wins); True if stored."""
         ...
 
     async def rating_counts(
@@ -302,16 +271,6 @@ class CallRepository(Protocol):
 
 
 class TicketRepository(Protocol):
-    async def open_for_call(
-        self, call_id: str, caller_number: str, caller_name: str, facility_code: str | None, now: datetime
-    ) -> tuple[int, str]:
-        """Create the call's ticket; returns (id, reference)."""
-        ...
-
-    async def set_facility(self, ticket_id: int, facility_code: str | None, now: datetime) -> None: ...
-    async def after_call(
-        self, ticket_id: int, *, needs_callback: bool, priority: str, now: datetime
-    ) -> None: ...
     async def add_event(self, ticket_id: int, kind: str, detail: dict[str, Any], now: datetime) -> None: ...
     async def events(self, ticket_id: int) -> list[tuple[datetime, str, dict[str, Any]]]: ...
     async def latest(
@@ -414,19 +373,6 @@ class Job:
 
 
 class JobRepository(Protocol):
-    async def enqueue(
-        self,
-        call_id: str,
-        ticket_id: int,
-        recording: str,
-        *,
-        run_after: datetime,
-        max_attempts: int,
-        now: datetime,
-    ) -> None:
-        """Queue the call's recordings once (a second enqueue for the same call is ignored)."""
-        ...
-
     async def claim(self, owner: str, now: datetime, lease_s: float) -> Job | None:
         """The oldest due job, queued or whose lease expired (its worker died), leased to `owner`."""
         ...

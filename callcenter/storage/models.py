@@ -67,6 +67,14 @@ class FacilityRow(Base):
     updated_at: Mapped[datetime]
 
 
+class CacheVersionRow(Base):
+    """Bumped by triggers on the tables routing reads (migration 0007): nodes compare it per call."""
+
+    __tablename__ = "cache_versions"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int]
+
+
 class RotationRow(Base):
     __tablename__ = "rotations"
     __table_args__ = (UniqueConstraint("facility_code", "name"),)

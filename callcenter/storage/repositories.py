@@ -27,21 +27,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter.domain.call import Attempt, CallState
+from callcenter.domain.call import CallState
 from callcenter.domain.facility import Facility, FacilityKind
 from callcenter.domain.hotline_health import CallCounts
 from callcenter.domain.report import TicketFacts, history_from_events
 from callcenter.domain.roster import DayKind, Officer, Override, Recurrence, Rotation, Tier
-from callcenter.domain.routing import Target, TargetTier
 from callcenter.domain.satisfaction import SATISFIED_FROM, RatingCounts, RatingStatus
 from callcenter.domain.ticket import OPEN_STATUSES, TicketScope, TicketStatus, ticket_reference
 from callcenter.services.ports import (
     AttemptRecord,
-    CallRecord,
     CallTimeline,
     ImportedTicket,
     Job,
-    NewCall,
     NoteRecord,
     RecordingRecord,
     TicketLink,
@@ -52,6 +49,7 @@ from callcenter.services.ports import (
     UserBrief,
 )
 from callcenter.storage.models import (
+    CacheVersionRow,
     CallAttemptRow,
     CallRow,
     FacilityRow,
@@ -154,18 +152,18 @@ class SqlFacilityRepository:
         row = (await self._s.execute(select(FacilityRow).filter_by(**where))).scalars().first()
         return _facility(row) if row else None
 
-    async def by_hotline(self, number: str) -> Facility | None:
-        return await self._one(hotline=number)
-
-    async def by_keypad(self, code: str) -> Facility | None:
-        return await self._one(keypad_code=code)
-
     async def by_code(self, code: str) -> Facility | None:
         return await self._one(code=code)
 
     async def all(self) -> list[Facility]:
         rows = (await self._s.execute(select(FacilityRow).order_by(FacilityRow.code))).scalars()
         return [_facility(r) for r in rows]
+
+    async def routing_version(self) -> int:
+        version = (
+            await self._s.execute(select(CacheVersionRow.version).where(CacheVersionRow.name == "routing"))
+        ).scalar()
+        return int(version or 0)  # no row: nothing changed since it was deleted (the triggers recreate it)
 
     async def upsert(self, facility: Facility, now: datetime) -> bool:
         row = (await self._s.execute(select(FacilityRow).filter_by(code=facility.code))).scalars().first()
@@ -307,163 +305,10 @@ def _count_if(cond: ColumnElement[bool]) -> Any:
 
 
 class SqlCallRepository:
-    """Core statements on the call path: each ORM flush costs a round trip, and a call makes ~15 of them."""
+    """What the pages and reports read of calls; the call path itself writes through `call_path.py`."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
-
-    async def add(self, call: NewCall) -> None:
-        await self._s.execute(
-            insert(CallRow).values(
-                id=call.id,
-                uniqueid=call.uniqueid,
-                channel=call.channel,
-                caller_number=call.caller_number,
-                caller_name=call.caller_name,
-                dialled_number=call.dialled_number,
-                facility_code=call.facility_code,
-                state=CallState.RECEIVED.value,
-                started_at=call.started_at,
-                end_detail="",
-            )
-        )
-
-    async def by_uniqueid(self, uniqueid: str) -> CallRecord | None:
-        return await self._one(CallRow.uniqueid == uniqueid)
-
-    async def by_id(self, call_id: str) -> CallRecord | None:
-        return await self._one(CallRow.id == call_id)
-
-    async def _one(self, where: ColumnElement[bool]) -> CallRecord | None:
-        row = (
-            await self._s.execute(
-                select(CallRow, TicketRow.id, TicketRow.ref)
-                .outerjoin(TicketRow, TicketRow.call_id == CallRow.id)
-                .where(where)
-            )
-        ).first()
-        if row is None:
-            return None
-        call, ticket_id, ticket_ref = row
-        return await self._record(call, ticket_id, ticket_ref)
-
-    async def _record(self, row: CallRow, ticket_id: int | None, ticket_ref: str | None) -> CallRecord:
-        attempts = (
-            await self._s.execute(
-                select(CallAttemptRow).where(CallAttemptRow.call_id == row.id).order_by(CallAttemptRow.idx)
-            )
-        ).scalars()
-        return CallRecord(
-            id=row.id,
-            uniqueid=row.uniqueid,
-            caller_number=row.caller_number,
-            caller_name=row.caller_name,
-            dialled_number=row.dialled_number,
-            facility_code=row.facility_code,
-            state=CallState(row.state),
-            started_at=row.started_at,
-            ended_at=row.ended_at,
-            recording=row.recording,
-            targets=tuple(
-                Target(TargetTier(a.tier), a.number, a.ring_timeout_s, a.officer_name) for a in attempts
-            ),
-            ticket_id=ticket_id,
-            ticket_ref=ticket_ref,
-        )
-
-    async def set_routed(
-        self,
-        call_id: str,
-        facility_code: str | None,
-        targets: Sequence[Target],
-        recording: str,
-        now: datetime,
-    ) -> None:
-        # route_call may run twice for one channel (a dialplan loop): the last chain is the one dialled.
-        await self._write_chain(call_id, [(i, t, None) for i, t in enumerate(targets, 1)])
-        await self._s.execute(
-            update(CallRow)
-            .where(CallRow.id == call_id)
-            .values(
-                state=CallState.ROUTED.value, routed_at=now, recording=recording, facility_code=facility_code
-            )
-        )
-
-    async def set_ended(
-        self,
-        call_id: str,
-        state: CallState,
-        attempts: Sequence[Attempt],
-        answered_index: int | None,
-        talk_ms: int | None,
-        duration_s: int | None,
-        hangup_cause: int | None,
-        detail: str,
-        now: datetime,
-        answer_wait_ms: int | None = None,
-    ) -> None:
-        # The outcome carries the whole chain, with what each attempt gave.
-        await self._write_chain(call_id, [(a.index, a.target, a.result.value) for a in attempts])
-        answered_tier = next((a.tier.value for a in attempts if a.index == answered_index), None)
-        await self._s.execute(
-            update(CallRow)
-            .where(CallRow.id == call_id)
-            .values(
-                state=state.value,
-                ended_at=now,
-                answered_index=answered_index,
-                answered_tier=answered_tier,
-                talk_ms=talk_ms,
-                answer_wait_ms=answer_wait_ms,
-                duration_s=duration_s,
-                hangup_cause=hangup_cause,
-                end_detail=detail,
-            )
-        )
-
-    async def _write_chain(self, call_id: str, chain: Sequence[tuple[int, Target, str | None]]) -> None:
-        """Replace the call's attempts in two statements: (index, target, result or None)."""
-        await self._s.execute(delete(CallAttemptRow).where(CallAttemptRow.call_id == call_id))
-        if chain:
-            await self._s.execute(
-                insert(CallAttemptRow),
-                [
-                    {
-                        "call_id": call_id,
-                        "idx": i,
-                        "tier": t.tier.value,
-                        "number": t.number,
-                        "officer_name": t.name,
-                        "ring_timeout_s": t.ring_timeout_s,
-                        "result": result,
-                    }
-                    for i, t, result in chain
-                ],
-            )
-
-    async def add_recordings(self, call_id: str, files: Sequence[tuple[str, str]], now: datetime) -> None:
-        # A call ends once (the service checks its state first); the unique (call_id, kind) backs that up.
-        if files:
-            await self._s.execute(
-                insert(RecordingRow),
-                [
-                    {"call_id": call_id, "kind": kind, "file_name": name, "created_at": now}
-                    for kind, name in files
-                ],
-            )
-
-    async def open_started_before(self, before: datetime) -> list[CallRecord]:
-        rows = (
-            await self._s.execute(
-                select(CallRow, TicketRow.id, TicketRow.ref)
-                .outerjoin(TicketRow, TicketRow.call_id == CallRow.id)
-                .where(
-                    CallRow.state.in_([CallState.RECEIVED.value, CallState.ROUTED.value]),
-                    CallRow.started_at < before,
-                )
-            )
-        ).all()
-        return [await self._record(call, tid, ref) for call, tid, ref in rows]
 
     async def hotline_stats(
         self, since: datetime, until: datetime, facility_code: str | None = None
@@ -506,16 +351,6 @@ class SqlCallRepository:
             )
         return out
 
-    async def set_rating(self, call_id: str, rating: int | None, status: RatingStatus, now: datetime) -> bool:
-        # One statement, guarded: a second rate_call (or call_ended replaying the channel's rating) for
-        # the same call changes nothing, whichever order they come in.
-        result = await self._s.execute(
-            update(CallRow)
-            .where(CallRow.id == call_id, CallRow.rating_status.is_(None))
-            .values(rating=rating, rating_status=status.value, rated_at=now)
-        )
-        return bool(getattr(result, "rowcount", 0))
-
     async def rating_counts(
         self, since: datetime, until: datetime, facility_code: str | None = None
     ) -> dict[str | None, RatingCounts]:
@@ -555,48 +390,6 @@ class SqlTicketRepository:
     def __init__(self, session: AsyncSession, tz_name: str) -> None:
         self._s = session
         self._tz = ZoneInfo(tz_name)
-
-    async def open_for_call(
-        self, call_id: str, caller_number: str, caller_name: str, facility_code: str | None, now: datetime
-    ) -> tuple[int, str]:
-        ticket_id = (
-            await self._s.execute(
-                insert(TicketRow)
-                .values(
-                    call_id=call_id,
-                    facility_code=facility_code,
-                    province=_province_of(facility_code),
-                    status=TicketStatus.NEW.value,
-                    priority="normal",
-                    needs_callback=False,
-                    caller_number=caller_number,
-                    caller_name=caller_name,
-                    outside_jurisdiction=False,
-                    summary="",
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(TicketRow.id)
-            )
-        ).scalar_one()
-        # The reference is read out on the phone; its sequence is the row id, so it is unique.
-        ref = ticket_reference(now.astimezone(self._tz), ticket_id)
-        await self._s.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(ref=ref))
-        return ticket_id, ref
-
-    async def set_facility(self, ticket_id: int, facility_code: str | None, now: datetime) -> None:
-        await self._s.execute(
-            update(TicketRow)
-            .where(TicketRow.id == ticket_id)
-            .values(facility_code=facility_code, province=_province_of(facility_code), updated_at=now)
-        )
-
-    async def after_call(self, ticket_id: int, *, needs_callback: bool, priority: str, now: datetime) -> None:
-        await self._s.execute(
-            update(TicketRow)
-            .where(TicketRow.id == ticket_id)
-            .values(needs_callback=needs_callback, priority=priority, updated_at=now)
-        )
 
     async def add_event(self, ticket_id: int, kind: str, detail: dict[str, Any], now: datetime) -> None:
         await self._s.execute(
@@ -1137,37 +930,6 @@ class SqlTicketRepository:
 class SqlJobRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
-
-    async def enqueue(
-        self,
-        call_id: str,
-        ticket_id: int,
-        recording: str,
-        *,
-        run_after: datetime,
-        max_attempts: int,
-        now: datetime,
-    ) -> None:
-        exists = (
-            await self._s.execute(
-                select(TranscriptionJobRow.id).where(TranscriptionJobRow.call_id == call_id)
-            )
-        ).first()
-        if exists is None:
-            await self._s.execute(
-                insert(TranscriptionJobRow).values(
-                    call_id=call_id,
-                    ticket_id=ticket_id,
-                    recording=recording,
-                    status=JOB_QUEUED,
-                    attempts=0,
-                    max_attempts=max_attempts,
-                    run_after=run_after,
-                    last_error="",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
 
     async def claim(self, owner: str, now: datetime, lease_s: float) -> Job | None:
         due = or_(

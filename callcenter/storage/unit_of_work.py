@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from typing import Self
 
+import aiosqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from callcenter.storage.people import SqlAuditRepository, SqlSessionRepository, SqlUserRepository
@@ -26,7 +27,7 @@ from callcenter.storage.repositories import (
 )
 
 
-class _GroupCommit:
+class GroupCommit:
     """One SQLite writer connection shared by the units of work of this process."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -43,6 +44,17 @@ class _GroupCommit:
         if not self._conn.in_transaction():
             await self._conn.begin()
         return AsyncSession(bind=self._conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+    async def driver(self) -> aiosqlite.Connection:
+        """The shared transaction's aiosqlite connection, for the call path's own SAVEPOINTs
+        (`storage.call_path`); the caller holds `lock`."""
+        if self._conn is None:
+            self._conn = await self._engine.connect()
+        if not self._conn.in_transaction():
+            await self._conn.begin()
+        driver = (await self._conn.get_raw_connection()).driver_connection
+        assert isinstance(driver, aiosqlite.Connection)
+        return driver
 
     def durable(self) -> asyncio.Future[None]:
         """A future set when the shared transaction holding this unit's released savepoint is committed."""
@@ -113,7 +125,7 @@ class _GroupCommit:
 
 class SqlUnitOfWork:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], tz_name: str, group: _GroupCommit | None
+        self, sessions: async_sessionmaker[AsyncSession], tz_name: str, group: GroupCommit | None
     ) -> None:
         self._sessions = sessions
         self._tz_name = tz_name
@@ -184,7 +196,12 @@ class SqlUnitOfWorkFactory:
     ) -> None:
         self._sessions = sessions
         self._tz_name = tz_name
-        self._group = _GroupCommit(group_commit_engine) if group_commit_engine is not None else None
+        self._group = GroupCommit(group_commit_engine) if group_commit_engine is not None else None
+
+    @property
+    def group(self) -> GroupCommit | None:
+        """The SQLite writer the call path shares (None on PostgreSQL)."""
+        return self._group
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions, self._tz_name, self._group)

@@ -74,7 +74,7 @@ async def test_rating_survives_the_database_down_in_rate_call_and_call_ended(
     sample_app: App, settings: Settings, clock: FakeClock
 ) -> None:
     channel = await _routed(sample_app)
-    sample_app.calls._uow = _DatabaseDown()  # type: ignore[assignment]  # the database goes away
+    sample_app.calls._call_path = _DatabaseDown()  # type: ignore[assignment]  # the database goes away
     channel.digits.append(DigitsResult("4", False))
     await sample_app.handlers[v.RATE_CALL](channel)  # must not raise: the answer is on the channel
     assert (channel.variables[v.RATING], channel.variables[v.RATING_STATUS]) == ("4", "rated")
@@ -103,7 +103,7 @@ async def test_a_hang_up_at_the_survey_survives_too(
     sample_app: App, settings: Settings, clock: FakeClock
 ) -> None:
     channel = await _routed(sample_app)
-    sample_app.calls._uow = _DatabaseDown()  # type: ignore[assignment]
+    sample_app.calls._call_path = _DatabaseDown()  # type: ignore[assignment]
     channel.digits.append(None)  # the caller hangs up at the question
     await sample_app.handlers[v.RATE_CALL](channel)
     channel.hang_up_for_call_ended()
@@ -125,7 +125,7 @@ async def test_a_rating_stored_by_rate_call_is_not_stored_twice_by_the_replay(
     channel = await _routed(sample_app)
     channel.digits.append(DigitsResult("5", False))
     await sample_app.handlers[v.RATE_CALL](channel)  # the database is up: stored here
-    sample_app.calls._uow = _DatabaseDown()  # type: ignore[assignment]
+    sample_app.calls._call_path = _DatabaseDown()  # type: ignore[assignment]
     channel.hang_up_for_call_ended()
     channel.variables.update(ANSWERED)
     await sample_app.handlers[v.CALL_ENDED](channel)

@@ -30,7 +30,7 @@ class _DiskFull:
 
 
 async def _end_while_database_is_down(app: App, channel: MemoryChannel) -> None:
-    app.calls._uow = _DiskFull()  # type: ignore[assignment]  # the database goes away mid-call
+    app.calls._call_path = _DiskFull()  # type: ignore[assignment]  # the database goes away mid-call
     channel.hang_up_for_call_ended()
     channel.variables.update(
         HOTLINE_IDX="2", HOTLINE_RESULT_1="BUSY", DIALSTATUS="ANSWER", ANSWEREDTIME_MS="8000"

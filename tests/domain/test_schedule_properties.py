@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callcenter.domain.roster import TIER_ORDER, DayKind, Officer, Override, Recurrence, Rotation, Tier
-from callcenter.domain.schedule import final_schedule, find_gaps, on_duty
+from callcenter.domain.schedule import final_schedule, find_gaps, holders_at, on_duty
 
 FACILITY = "TTYT-QX"
 ZONES = (ZoneInfo("Asia/Ho_Chi_Minh"), ZoneInfo("Europe/Berlin"))
@@ -186,6 +186,29 @@ def test_on_duty_agrees_with_final_schedule_and_oracle(case: Case, fractions: li
             assert max(got.start.astimezone(UTC), lo) == start
             assert min(got.end.astimezone(UTC), hi) == end
             assert got.start.astimezone(UTC) <= t < got.end.astimezone(UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases(), st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=5))
+def test_holders_at_reads_from_the_schedule_who_on_duty_computes(case: Case, fractions: list[float]) -> None:
+    """The call path asks the schedule held in memory (holders_at); it must name whom on_duty names."""
+    lo, hi = case.start.astimezone(UTC), case.end.astimezone(UTC)
+    sched = final_schedule(
+        case.rotations, case.overrides, case.start, case.end, tz=case.tz, holidays=case.holidays
+    )
+    span_us = (hi - lo) // timedelta(microseconds=1)
+    instants = {lo + timedelta(microseconds=min(int(f * span_us), span_us - 1)) for f in fractions}
+    instants |= {a.start.astimezone(UTC) for a in sched} | {
+        a.end.astimezone(UTC) - timedelta(microseconds=1) for a in sched
+    }
+    for t in sorted(instants):
+        local = t.astimezone(case.tz)
+        duty = on_duty(case.rotations, case.overrides, local, tz=case.tz, holidays=case.holidays)
+        held = holders_at(sched, local)
+        assert held.keys() == duty.keys(), t
+        for tier, a in held.items():
+            assert (a.officer, a.source) == (duty[tier].officer, duty[tier].source), (t, tier)
+            assert a.start.astimezone(UTC) <= t < a.end.astimezone(UTC)
 
 
 @settings(max_examples=300, deadline=None)

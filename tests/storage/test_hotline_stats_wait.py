@@ -9,6 +9,8 @@ from callcenter.app import App
 from callcenter.domain.call import CallState
 from callcenter.domain.hotline_health import CallCounts
 from callcenter.services.ports import NewCall
+from callcenter.services.ports_calls import CallEnd
+from callcenter.storage.call_path import SqlCallPathFactory
 from tests.conftest import FakeClock
 
 
@@ -21,12 +23,14 @@ async def _call(
     wait_ms: int | None = None,
 ) -> None:
     call_id = str(uuid.uuid4())
-    async with app.uow() as uow:
-        await uow.calls.add(
-            NewCall(call_id, call_id, "PJSIP/x", "0912345678", "", "19009095", started, facility)
+    call_path = SqlCallPathFactory(app.engine, app.settings.timezone, app.uow.group)
+    async with call_path() as unit:
+        await unit.open_call(
+            NewCall(call_id, call_id, "PJSIP/x", "0912345678", "", "19009095", started, facility),
+            (),
+            started,
         )
-        await uow.calls.set_ended(
-            call_id,
+        end = CallEnd(
             state,
             (),
             answered_index,
@@ -34,10 +38,10 @@ async def _call(
             90,
             16,
             "",
-            started + timedelta(minutes=2),
             answer_wait_ms=wait_ms,
         )
-        await uow.commit()
+        await unit.set_ended(call_id, end, started + timedelta(minutes=2))
+        await unit.commit()
 
 
 async def test_mean_answer_wait_over_the_answered_calls_that_have_one(app: App, clock: FakeClock) -> None:

@@ -69,11 +69,7 @@ class World:
             at or self.clock(),
         )
         if needs_callback:
-            async with self.app.uow() as uow:
-                await uow.tickets.after_call(
-                    received.ticket_id, needs_callback=True, priority="normal", now=at or self.clock()
-                )
-                await uow.commit()
+            await self.set_row(received.ticket_id, needs_callback=True)
         return received.ticket_id
 
     async def sql(self, statement: Any) -> None:

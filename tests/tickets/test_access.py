@@ -76,16 +76,18 @@ def _changes(world: World, ticket_id: int) -> dict[str, Callable[[Principal], Aw
 
 async def test_auditors_read_everything_and_change_nothing(world: World) -> None:
     ticket_id = await world.ticket("BVDK-TH")
+    before = await world.events(ticket_id)
     for name, change in _changes(world, ticket_id).items():
         if name == "recording_for":
             continue  # reading; the recording id does not exist here
         with pytest.raises(PermissionDenied):
             await change(world["auditor"])
-    assert [kind for kind, _ in await world.events(ticket_id)] == ["received"]
+    assert await world.events(ticket_id) == before
 
 
 async def test_a_ticket_out_of_scope_does_not_exist_for_any_change(world: World) -> None:
     ticket_id = await world.ticket("BVDK-TH")
+    before = await world.events(ticket_id)
     absent: dict[str, str] = {}
     for name, change in _changes(world, 987654).items():
         with pytest.raises(NotFound) as err:
@@ -97,7 +99,7 @@ async def test_a_ticket_out_of_scope_does_not_exist_for_any_change(world: World)
                 await change(world[role])
             # Word for word what a ticket that does not exist gives: the id tells them nothing.
             assert str(err.value) == absent[name], (role, name)
-    assert [kind for kind, _ in await world.events(ticket_id)] == ["received"]
+    assert await world.events(ticket_id) == before
 
 
 async def test_the_caller_number_is_masked_for_roles_that_need_not_call_back(world: World) -> None:

@@ -88,11 +88,12 @@ async def test_invalid_transitions_are_refused_and_change_nothing(
 ) -> None:
     t = await world.ticket("BVDK-TH")
     await world.set_row(t, status=start.value, result_told="đã báo")
+    before = await _kinds(world, t)
     with pytest.raises(TicketValidationError) as err:
         await world.service.change_status(world.admin, t, target, world.clock(), forwarded_to=None)
     assert err.value.field == "status" and "không thể chuyển" in err.value.message
     assert (await _row(world, t)).status == start.value
-    assert await _kinds(world, t) == ["received"]
+    assert await _kinds(world, t) == before == ["received", "routed"]
 
 
 async def test_unknown_status_is_a_validation_error(world: World) -> None:

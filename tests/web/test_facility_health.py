@@ -15,6 +15,8 @@ from tests.fakes.calls import place_call as call
 from tests.web.conftest import Web
 
 BVDK, BVNHI, TTYT_HH = "0968115115", "0912115224", "0865203115"
+
+
 async def test_health_counts_a_known_set_of_calls(web_app: Web) -> None:
     app, clock = web_app.app, web_app.clock
     await call(app, BVNHI, ANSWERED_FIRST)  # answered, then 8 days of silence: flagged
