@@ -2,13 +2,16 @@
 asyncio AGI server doing the same exchange without our code, both measured in the same run.
 
     .venv/bin/python bench/agi_throughput.py [--levels 1,10,100] [--calls 300] [--burst 1000]
-                                             [--database URL]
+                                             [--databases sqlite,postgresql] [--profile N]
 
 A call = the route_call session + the call_ended session, played by the same Asterisk-side peer
 (callcenter.asterisk.emulator, built from the captures) for both servers. The peer runs in a separate
 process so that it does not share the server's core. At each concurrency level C, C callers place calls
-back to back until --calls calls are done. Prints sessions/s, a call's p50/p99 (both its sessions), and
-the ratio ours/baseline. Then a burst of --burst calls placed at once: tickets made and errors.
+back to back until --calls calls are done. Prints, per database and level: sessions/s of ours and of the
+bare server and their ratio, the route_call session's p50/p99 (what the caller waits for the first ring),
+a whole call's p99, and the peak RSS of the process serving them. Then a burst of --burst calls placed at
+once: tickets made and errors. `postgresql` is a fresh database made on 127.0.0.1 and dropped after;
+any other value is a database URL. --profile N: cProfile of our server over the run, top N lines.
 Figures, not assertions: machines here are noisy.
 """
 
@@ -17,7 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
+import cProfile
+import io
 import multiprocessing
+import os
+import pstats
 import sys
 import tempfile
 import time
@@ -45,10 +53,16 @@ def make_call(i: int) -> SimulatedCall:
     return SimulatedCall(uniqueid=f"1795380439.{i}", digits="1002", outcomes=("answer",))
 
 
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
 @dataclass
 class Run:
     elapsed: float
-    latencies: list[float]
+    latencies: list[float]  # whole calls
+    route_latencies: list[float]  # their route_call sessions
     errors: int
     calls: int
     kinds: dict[str, int]
@@ -58,8 +72,28 @@ class Run:
         return 2 * self.calls / self.elapsed
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return _pct(self.latencies, q)
+
+    @staticmethod
+    def merge(runs: list[Run]) -> Run:
+        """The rounds of one server as one run: their median rate, every latency."""
+        by_rate = sorted(runs, key=lambda r: r.sessions_per_s)
+        mid = by_rate[len(by_rate) // 2]
+        kinds: dict[str, int] = {}
+        for r in runs:
+            for k, n in r.kinds.items():
+                kinds[k] = kinds.get(k, 0) + n
+        return Run(
+            mid.elapsed,
+            [x for r in runs for x in r.latencies],
+            [x for r in runs for x in r.route_latencies],
+            sum(r.errors for r in runs),
+            mid.calls,
+            kinds,
+        )
+
+    def route_pct(self, q: float) -> float:
+        return _pct(self.route_latencies, q)
 
 
 # --- the Asterisk side, in its own process ---------------------------------------------------------
@@ -67,6 +101,7 @@ class Run:
 
 async def _drive(port: int, first: int, count: int, concurrency: int) -> Run:
     latencies: list[float] = []
+    route_latencies: list[float] = []
     kinds: dict[str, int] = {}
     queue = iter(range(first, first + count))
 
@@ -78,6 +113,7 @@ async def _drive(port: int, first: int, count: int, concurrency: int) -> Run:
             t0 = time.perf_counter()
             try:
                 result = await simulate_call("127.0.0.1", port, make_call(i), idle_timeout=300)
+                route_latencies.append(result.route_seconds)
                 if not result.routed:
                     failed("no route: " + result.route.variables.get(v.AGI_FAILURE, "?"))
                 elif not result.ended.server_closed:
@@ -88,7 +124,7 @@ async def _drive(port: int, first: int, count: int, concurrency: int) -> Run:
 
     t0 = time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
-    return Run(time.perf_counter() - t0, latencies, sum(kinds.values()), count, kinds)
+    return Run(time.perf_counter() - t0, latencies, route_latencies, sum(kinds.values()), count, kinds)
 
 
 def drive(port: int, first: int, count: int, concurrency: int) -> Run:
@@ -135,8 +171,65 @@ class BareServer:
             await self._server.wait_closed()
 
 
-async def fresh_app(database: str | None, workdir: Path, tag: str) -> App:
-    url = database or f"sqlite+aiosqlite:///{workdir / f'bench-{tag}.db'}"
+class PeakRss:
+    """The process's resident memory, sampled while a run goes (VmRSS; VmHWM would keep the warm-up's)."""
+
+    def __init__(self) -> None:
+        self.peak_mib = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def now_mib() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    async def _sample(self) -> None:
+        while True:
+            self.peak_mib = max(self.peak_mib, self.now_mib())
+            await asyncio.sleep(0.05)
+
+    def __enter__(self) -> PeakRss:
+        self.peak_mib = self.now_mib()
+        self._task = asyncio.get_running_loop().create_task(self._sample())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@contextlib.asynccontextmanager
+async def database_url(spec: str, workdir: Path, tag: str):  # type: ignore[no-untyped-def]
+    """A URL for one run: a fresh SQLite file, a fresh PostgreSQL database (dropped after), or `spec`."""
+    if spec == "sqlite":
+        yield f"sqlite+aiosqlite:///{workdir / f'bench-{tag}.db'}"
+    elif spec == "postgresql":
+        import asyncpg  # the PostgreSQL driver the service uses
+
+        name = f"bench_agi_{os.getpid()}_{tag}"
+        admin = await asyncpg.connect(PG_ADMIN)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    else:
+        yield spec
+
+
+def label(spec: str) -> str:
+    if spec == "sqlite":
+        return "sqlite"
+    if spec == "postgresql":
+        return "postgresql"
+    return spec.split("@")[-1]
+
+
+async def fresh_app(url: str, workdir: Path, tag: str) -> App:
     settings = load_settings(
         REPO / "config" / "callcenter.toml",
         database={"url": url},
@@ -161,26 +254,16 @@ async def recorded_scripts(app: App) -> dict[str, list[str]]:
     return {v.ROUTE_CALL: result.route.commands, v.CALL_ENDED: result.ended.commands}
 
 
-async def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--levels", default="1,10,100", help="concurrent callers, comma-separated")
-    ap.add_argument("--calls", type=int, default=300, help="calls per level (at least 50 at level 1)")
-    ap.add_argument("--burst", type=int, default=1000)
-    ap.add_argument("--database", help="database URL (default: a fresh SQLite file)")
-    args = ap.parse_args()
-    configure_logging("console", "error")
+async def bench_database(
+    spec: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    pool: concurrent.futures.Executor,
+    profile: cProfile.Profile | None,
+) -> None:
     loop = asyncio.get_running_loop()
-    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    db = args.database.split("@")[-1] if args.database else "sqlite (aiosqlite, WAL, synchronous=FULL)"
-    print(f"database: {db}; Asterisk side in a separate process; a call = route_call + call_ended")
-    print(
-        f"{'callers':>7} | {'baseline s/s':>12} {'p50 ms':>7} {'p99 ms':>7} | {'ours s/s':>8} "
-        f"{'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5} | errors"
-    )
-
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        app = await fresh_app(args.database, workdir, "main")
+    async with database_url(spec, workdir, "main") as url:
+        app = await fresh_app(url, workdir, "main")
         bare = BareServer(await recorded_scripts(app))
         bare_port = await bare.start()
         ours = FastAgiServer(app.handlers, host="127.0.0.1", port=0, max_sessions=1000, slot_wait=30.0)
@@ -188,33 +271,78 @@ async def main() -> None:
         first = 1
         for level in (int(x) for x in args.levels.split(",")):
             count = max(args.calls if level > 1 else min(args.calls, 100), level)
-            b = await loop.run_in_executor(pool, drive, bare_port, first, count, level)
-            first += count
-            o = await loop.run_in_executor(pool, drive, ours.port, first, count, level)
-            first += count
+            bares: list[Run] = []
+            ourss: list[Run] = []
+            with PeakRss() as rss:
+                # Rounds alternate, so a slow spell of the machine falls on both servers alike.
+                for _ in range(args.rounds):
+                    bares.append(await loop.run_in_executor(pool, drive, bare_port, first, count, level))
+                    first += count
+                    if profile is not None:
+                        profile.enable()
+                    ourss.append(await loop.run_in_executor(pool, drive, ours.port, first, count, level))
+                    if profile is not None:
+                        profile.disable()
+                    first += count
+            b, o = Run.merge(bares), Run.merge(ourss)
             print(
-                f"{level:>7} | {b.sessions_per_s:>12.1f} {b.pct(0.5):>7.1f} {b.pct(0.99):>7.1f} | "
-                f"{o.sessions_per_s:>8.1f} {o.pct(0.5):>7.1f} {o.pct(0.99):>7.1f} | "
-                f"{o.sessions_per_s / b.sessions_per_s:>5.2f} | {o.errors + b.errors}"
+                f"{label(spec):>10} {level:>7} | {o.sessions_per_s:>8.1f} {b.sessions_per_s:>8.1f} "
+                f"{o.sessions_per_s / b.sessions_per_s:>5.2f} | {o.route_pct(0.5):>7.1f} "
+                f"{o.route_pct(0.99):>7.1f} {b.route_pct(0.99):>7.1f} | {o.pct(0.99):>8.1f} | "
+                f"{rss.peak_mib:>7.0f} | {o.errors + b.errors}" + (f" {o.kinds}" if o.kinds else ""),
+                flush=True,
             )
         await ours.close()
         await bare.close()
         await app.close()
 
-        if args.burst:
-            app = await fresh_app(args.database, workdir, "burst")
+    if args.burst:
+        async with database_url(spec, workdir, "burst") as url:
+            app = await fresh_app(url, workdir, "burst")
             server = FastAgiServer(app.handlers, host="127.0.0.1", port=0, max_sessions=1000, slot_wait=30.0)
             await server.start()
             before = await TicketQueries(app.uow).count()
-            run = await loop.run_in_executor(pool, drive, server.port, 10_000_000, args.burst, args.burst)
+            with PeakRss() as rss:
+                run = await loop.run_in_executor(pool, drive, server.port, 10_000_000, args.burst, args.burst)
             made = await TicketQueries(app.uow).count() - before
             await server.close()
             await app.close()
-            print(
-                f"burst: {args.burst} calls placed at once -> {made} tickets, {run.errors} errors, "
-                f"all done in {run.elapsed:.1f} s, a call's p99 {run.pct(0.99):.0f} ms"
-            )
+        print(
+            f"{label(spec):>10} burst: {args.burst} calls placed at once -> {made} tickets, {run.errors} "
+            f"errors, all done in {run.elapsed:.1f} s, route_call p99 {run.route_pct(0.99):.0f} ms, "
+            f"a call's p99 {run.pct(0.99):.0f} ms, peak RSS {rss.peak_mib:.0f} MiB",
+            flush=True,
+        )
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--levels", default="1,10,100", help="concurrent callers, comma-separated")
+    ap.add_argument("--calls", type=int, default=300, help="calls per level (at most 100 at level 1)")
+    ap.add_argument("--burst", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per level (median rate)")
+    ap.add_argument(
+        "--databases", default="sqlite,postgresql", help="sqlite, postgresql (a fresh one) or URLs"
+    )
+    ap.add_argument("--profile", type=int, default=0, help="print cProfile's top N lines of our server")
+    args = ap.parse_args()
+    configure_logging("console", "error")
+    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    print("sqlite: aiosqlite, WAL, synchronous=FULL; postgresql: asyncpg, synchronous_commit=on")
+    print("Asterisk side in a separate process; a call = route_call + call_ended; s/s = AGI sessions/s")
+    print(
+        f"{'database':>10} {'callers':>7} | {'ours s/s':>8} {'bare s/s':>8} {'ratio':>5} | "
+        f"{'route_call p50 p99 ms':>23} (bare p99) | {'call p99':>8} | {'RSS MiB':>7} | errors"
+    )
+    profile = cProfile.Profile() if args.profile else None
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in args.databases.split(","):
+            await bench_database(spec.strip(), args, Path(tmp), pool, profile)
     pool.shutdown()
+    if profile is not None:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.profile)
+        print(out.getvalue())
 
 
 if __name__ == "__main__":

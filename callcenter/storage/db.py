@@ -22,7 +22,9 @@ def create_engine(
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
+        # check_same_thread=False: the call path runs its statements on the event loop's thread, on the
+        # group commit's connection, while it holds the group's lock (storage/call_path.py says why).
+        kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from typing import Self
 
 import aiosqlite
@@ -45,16 +46,19 @@ class GroupCommit:
             await self._conn.begin()
         return AsyncSession(bind=self._conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
-    async def driver(self) -> aiosqlite.Connection:
-        """The shared transaction's aiosqlite connection, for the call path's own SAVEPOINTs
-        (`storage.call_path`); the caller holds `lock`."""
+    async def sqlite3_connection(self) -> sqlite3.Connection:
+        """The shared transaction's own sqlite3 connection, for the call path's SAVEPOINTs run on the
+        event loop's thread (`storage.call_path`; the engine opens it with check_same_thread=False);
+        the caller holds `lock`."""
         if self._conn is None:
             self._conn = await self._engine.connect()
         if not self._conn.in_transaction():
             await self._conn.begin()
         driver = (await self._conn.get_raw_connection()).driver_connection
         assert isinstance(driver, aiosqlite.Connection)
-        return driver
+        # aiosqlite keeps the sqlite3 connection private; SQLAlchemy's adapter reaches it the same way.
+        db: sqlite3.Connection = driver._conn
+        return db
 
     def durable(self) -> asyncio.Future[None]:
         """A future set when the shared transaction holding this unit's released savepoint is committed."""
