@@ -8,7 +8,9 @@ as a job by a real call end in a fresh SQLite database. Engine: Vosk with the vo
   pipeline the jobs through TranscriptionService in one process: claim, read, check, resample, both legs,
            merge, classify, mask, store, index, commit
   workers  the same jobs split between 1 and then 2 worker processes (`callcenter worker`'s loop),
-           each loading its model before the clock starts; peak RSS per worker process
+           each loading its model before the clock starts; peak RSS per worker process and how many
+           models it holds (one: every job of a worker shares it), beside a process that only loads
+           the model
 Prints the ratio pipeline/raw (target <= 1.10) and the 2-process speed-up (target >= 1.7 on 2 cores).
 """
 
@@ -36,7 +38,11 @@ from callcenter.logging import configure_logging  # noqa: E402
 from callcenter.services.calls import IncomingCall, RecordingNames  # noqa: E402
 from callcenter.settings import Settings, load_settings  # noqa: E402
 from callcenter.transcription import audio  # noqa: E402
-from callcenter.transcription.vosk_engine import VoskEngine, packaged_model_path  # noqa: E402
+from callcenter.transcription.vosk_engine import (  # noqa: E402
+    VoskEngine,
+    loaded_models,
+    packaged_model_path,
+)
 
 LATER = datetime(2030, 1, 1, tzinfo=UTC)  # every job is due
 
@@ -101,14 +107,31 @@ def worker_process(
             go.wait()
             t0 = time.perf_counter()
             done = await drain(app)
-            out.put((done, time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            out.put((done, time.perf_counter() - t0, peak, len(loaded_models())))
         finally:
             await app.close()
 
     asyncio.run(run())
 
 
-def run_workers(settings: Settings, processes: int) -> tuple[int, float, list[int]]:
+def model_alone(settings: Settings, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """A process that only loads the model: its peak RSS is the model's share of a worker's."""
+    VoskEngine(settings.transcription.model_path, language="ko").load()
+    out.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
+def model_rss(settings: Settings) -> int:
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    p = ctx.Process(target=model_alone, args=(settings, out))
+    p.start()
+    rss = int(out.get(timeout=300))
+    p.join(30)
+    return rss
+
+
+def run_workers(settings: Settings, processes: int) -> tuple[int, float, list[int], list[int]]:
     ctx = multiprocessing.get_context("spawn")
     go, out = ctx.Event(), ctx.Queue()
     readies = [ctx.Event() for _ in range(processes)]
@@ -123,7 +146,7 @@ def run_workers(settings: Settings, processes: int) -> tuple[int, float, list[in
     elapsed = time.perf_counter() - t0
     for p in procs:
         p.join(30)
-    return sum(r[0] for r in results), elapsed, [r[2] // 1024 for r in results]
+    return sum(r[0] for r in results), elapsed, [r[2] // 1024 for r in results], [r[3] for r in results]
 
 
 def main() -> None:
@@ -163,11 +186,18 @@ def main() -> None:
             f"ratio {pipeline / raw:.3f} (target <= 1.10)"
         )
         asyncio.run(make_jobs(settings, args.calls, 1000))
-        n1, t1, rss1 = run_workers(settings, 1)
+        n1, t1, rss1, models1 = run_workers(settings, 1)
         asyncio.run(make_jobs(settings, args.calls, 2000))
-        n2, t2, rss2 = run_workers(settings, 2)
-        print(f"  1 worker process  {n1} jobs in {t1:6.2f} s = {n1 / t1:.2f} jobs/s, peak RSS {rss1} MiB")
-        print(f"  2 worker processes {n2} jobs in {t2:6.2f} s = {n2 / t2:.2f} jobs/s, peak RSS {rss2} MiB")
+        n2, t2, rss2, models2 = run_workers(settings, 2)
+        print(
+            f"  1 worker process  {n1} jobs in {t1:6.2f} s = {n1 / t1:.2f} jobs/s, peak RSS {rss1} MiB, "
+            f"models loaded {models1}"
+        )
+        print(
+            f"  2 worker processes {n2} jobs in {t2:6.2f} s = {n2 / t2:.2f} jobs/s, peak RSS {rss2} MiB, "
+            f"models loaded {models2}"
+        )
+        print(f"  a process that only loads the model: peak RSS {model_rss(settings)} MiB")
         print(f"  speed-up with 2 processes: {(n2 / t2) / (n1 / t1):.2f}x (target >= 1.7 on 2 cores)")
 
 

@@ -62,9 +62,11 @@ class App:
     audit: AuditService
     clock: Callable[[], datetime]
     tickets: TicketService
+    call_path: SqlCallPathFactory
 
     async def close(self) -> None:
         await self.uow.close()
+        await self.call_path.close()
         await self.engine.dispose()
 
 
@@ -97,7 +99,9 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         transcribe_attempts=settings.transcription.max_attempts,
     )
     directory = RoutingDirectory(uow, settings.tz, vietnam_holidays)
-    call_path = SqlCallPathFactory(engine, settings.timezone, uow.group)
+    call_path = SqlCallPathFactory(
+        engine, settings.timezone, uow.group, pool_size=settings.database.pool_size
+    )
     calls = CallService(call_path, directory, policy, journal=FileJournal(settings.journal_dir))
     ivr = IvrSettings(
         welcome=settings.prompts.welcome,
@@ -137,6 +141,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         audit=AuditService(uow, clock),
         clock=clock,
         tickets=TicketService(uow, TicketPolicy(tz=settings.tz)),
+        call_path=call_path,
     )
 
 

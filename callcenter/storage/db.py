@@ -15,7 +15,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(
-    url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10, echo: bool = False
+    url: str,
+    *,
+    busy_timeout_ms: int = 5000,
+    pool_size: int = 10,
+    echo: bool = False,
+    pre_ping: bool = True,
 ) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
@@ -26,7 +31,7 @@ def create_engine(
         # group commit's connection, while it holds the group's lock (storage/call_path.py says why).
         kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         _configure_sqlite(engine, busy_timeout_ms)

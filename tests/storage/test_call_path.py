@@ -26,7 +26,7 @@ CHAIN = (
 
 
 def _call_path(app: App) -> SqlCallPathFactory:
-    return SqlCallPathFactory(app.engine, app.settings.timezone, app.uow.group)
+    return app.call_path
 
 
 def _new_call(call_id: str, clock: FakeClock) -> NewCall:
@@ -134,3 +134,25 @@ async def test_a_unit_failing_at_its_last_write_leaves_nothing(sample_app: App, 
     async with _call_path(sample_app)() as unit:
         assert await unit.call_by_id("c-3") is None
         assert await unit.call_by_id("c-4") is not None
+
+
+def test_pending_writes_become_one_statement_unless_they_touch_the_same_rows() -> None:
+    from callcenter.storage.call_path import (
+        AFTER_CALL,
+        DELETE_ATTEMPTS,
+        INSERT_JOB,
+        SET_CALL_ENDED,
+        SET_REF,
+        _clash,
+        _one_statement,
+    )
+
+    sql, params = _one_statement([(SET_CALL_ENDED, (1, 2)), (INSERT_JOB, (3,)), (AFTER_CALL, (4, 5))])
+    assert sql.startswith("WITH w1 AS (UPDATE calls SET state = ?") and f"w2 AS ({INSERT_JOB})" in sql
+    assert sql.endswith(f") {AFTER_CALL}") and params == [1, 2, 3, 4, 5]
+    assert _one_statement([(SET_REF, ("PA-1", 7))]) == (SET_REF, ["PA-1", 7])
+    # one command may not change a row twice, nor see what another part of it wrote
+    assert _clash(AFTER_CALL, SET_REF)  # both UPDATE tickets
+    assert _clash("INSERT INTO call_attempts (call_id) VALUES (?)", DELETE_ATTEMPTS)
+    assert not _clash(INSERT_JOB, SET_CALL_ENDED)
+    assert not _clash("INSERT INTO ticket_events (a) VALUES (?)", "INSERT INTO ticket_events (a) VALUES (?)")

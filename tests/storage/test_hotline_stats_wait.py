@@ -10,7 +10,6 @@ from callcenter.domain.call import CallState
 from callcenter.domain.hotline_health import CallCounts
 from callcenter.services.ports import NewCall
 from callcenter.services.ports_calls import CallEnd
-from callcenter.storage.call_path import SqlCallPathFactory
 from tests.conftest import FakeClock
 
 
@@ -23,8 +22,7 @@ async def _call(
     wait_ms: int | None = None,
 ) -> None:
     call_id = str(uuid.uuid4())
-    call_path = SqlCallPathFactory(app.engine, app.settings.timezone, app.uow.group)
-    async with call_path() as unit:
+    async with app.call_path() as unit:
         await unit.open_call(
             NewCall(call_id, call_id, "PJSIP/x", "0912345678", "", "19009095", started, facility),
             (),
