@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_
 
 
 def is_sqlite(url: str) -> bool:
@@ -55,8 +56,11 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
-        # failing with "database is locked" when a read transaction tries to upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # failing with "database is locked" when a read transaction tries to upgrade. Sent in one hop
+        # to aiosqlite's thread (where it may wait for another process's lock): exec_driver_sql would
+        # take three (cursor, execute, close), and every call's unit of work begins with it.
+        driver = conn.connection.dbapi_connection._connection  # SQLAlchemy's adapter -> aiosqlite
+        await_(driver._execute(driver._conn.execute, "BEGIN IMMEDIATE"))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
