@@ -329,7 +329,7 @@ class SqliteCallPath(_Statements):
         self._run(sql, params)
 
     async def __aenter__(self) -> Self:
-        await self._group.lock.acquire()
+        await self._group.acquire()
         self._holding = True
         try:
             self._db = await self._group.sqlite3_connection()

@@ -37,6 +37,26 @@ class GroupCommit:
         self._conn: AsyncConnection | None = None
         self._waiters: list[asyncio.Future[None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._wanting = 0  # units waiting for `lock`
+        self._idle_end: asyncio.Task[None] | None = None
+
+    async def acquire(self) -> None:
+        """Take `lock` for a unit (the flusher sees how many units wait for it)."""
+        self._wanting += 1
+        try:
+            await self.lock.acquire()
+        except BaseException:
+            self._wanting -= 1
+            if not self._wanting:
+                # The flusher may have kept a write transaction open for this unit, which gave up
+                # waiting (cancelled): end it, or other processes would wait for the lock.
+                self._idle_end = asyncio.create_task(self._end_when_idle())
+            raise
+        self._wanting -= 1
+
+    async def _end_when_idle(self) -> None:
+        async with self.lock:
+            await self.end_if_idle()
 
     async def session(self) -> AsyncSession:
         """A session inside a SAVEPOINT of the shared transaction; the caller holds `lock`."""
@@ -74,9 +94,16 @@ class GroupCommit:
             waiters, self._waiters = self._waiters, []
             if not waiters:
                 return
+            begun = True
             try:
                 assert self._conn is not None
-                await self._conn.commit()
+                if self._wanting:
+                    # Units queue for the lock: COMMIT and BEGIN IMMEDIATE again in one hop, so the
+                    # next batch finds its write transaction open (SQLAlchemy's view, one long
+                    # transaction, stays true as long as BEGIN succeeds).
+                    begun = await self._commit_and_begin()
+                else:
+                    await self._conn.commit()
             except Exception as exc:  # every unit of the batch is told; none is reported durable
                 await self._discard()
                 for w in waiters:
@@ -86,6 +113,18 @@ class GroupCommit:
                 for w in waiters:
                     if not w.done():
                         w.set_result(None)
+                if not begun:
+                    # Committed, but another process holds the write lock: this connection is out
+                    # of its transaction behind SQLAlchemy's back; the next unit opens a fresh one.
+                    await self._discard()
+
+    async def _commit_and_begin(self) -> bool:
+        """COMMIT (raising if it fails), then BEGIN IMMEDIATE; False when only the BEGIN failed."""
+        assert self._conn is not None
+        driver = (await self._conn.get_raw_connection()).driver_connection
+        assert isinstance(driver, aiosqlite.Connection)
+        begun: bool = await driver._execute(_commit_and_begin, driver._conn)  # type: ignore[no-untyped-call]
+        return begun
 
     async def end_if_idle(self) -> None:
         """End the shared transaction when no finished unit waits for its COMMIT; the caller holds `lock`.
@@ -127,6 +166,16 @@ class GroupCommit:
             await self._discard()
 
 
+def _commit_and_begin(db: sqlite3.Connection) -> bool:
+    """On aiosqlite's thread (the BEGIN may wait out busy_timeout for another process's lock)."""
+    db.execute("COMMIT")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error:
+        return False
+    return True
+
+
 class SqlUnitOfWork:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], tz_name: str, group: GroupCommit | None
@@ -139,7 +188,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         if self._group is not None:
-            await self._group.lock.acquire()
+            await self._group.acquire()
             self._holding = True
             try:
                 self._session = await self._group.session()
