@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 import callcenter.storage.unit_of_work as unit_of_work
 from callcenter.app import App
 from callcenter.services.calls import IncomingCall
 from callcenter.services.tickets import TicketQueries
-from callcenter.storage.db import create_engine, is_sqlite
+from callcenter.storage.db import is_sqlite
 from tests.conftest import FakeClock
+from tests.fakes.other_process import write_lock_is_free
 
 
 def _sqlite_only(app: App) -> None:
@@ -36,22 +35,13 @@ async def _burst(app: App, clock: FakeClock, n: int, first: int = 0) -> None:
     await asyncio.gather(*(call(i) for i in range(first, first + n)))
 
 
-async def _write_lock_is_free(app: App) -> bool:
-    other_process = create_engine(app.settings.database.url, busy_timeout_ms=500)
-    try:
-        started = time.perf_counter()
-        async with other_process.begin() as conn:  # BEGIN IMMEDIATE: needs the write lock
-            await conn.execute(text("SELECT 1"))
-        return time.perf_counter() - started < 0.4
-    finally:
-        await other_process.dispose()
-
-
 async def test_a_burst_of_calls_leaves_the_write_lock_free(sample_app: App, clock: FakeClock) -> None:
     _sqlite_only(sample_app)
     before = await TicketQueries(sample_app.uow).count()
     await _burst(sample_app, clock, 40)
-    assert await _write_lock_is_free(sample_app)  # before any other unit of ours could end it
+    assert await write_lock_is_free(
+        sample_app.settings.database.url
+    )  # before any other unit of ours could end it
     assert await TicketQueries(sample_app.uow).count() == before + 40
 
 
@@ -74,7 +64,7 @@ async def test_a_begin_refused_after_the_commit_loses_nothing(
     await _burst(sample_app, clock, 30)
     await _burst(sample_app, clock, 30, first=100)
     assert refused > 0, "the burst never queued units behind a commit"
-    assert await _write_lock_is_free(sample_app)
+    assert await write_lock_is_free(sample_app.settings.database.url)
     assert await TicketQueries(sample_app.uow).count() == before + 60
 
 
