@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import structlog
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.asterisk.handlers import CallEntryPoints, Handler, IvrSettings, entry_point_table
@@ -23,6 +26,7 @@ from callcenter.services.calls import CallPolicy, CallService
 from callcenter.services.directory import RoutingDirectory
 from callcenter.services.facilities import FacilityService
 from callcenter.services.holidays_vn import vietnam_holidays
+from callcenter.services.metrics import NO_METRICS, Metrics
 from callcenter.services.report_docx import ReportHeader
 from callcenter.services.reports import ReportService
 from callcenter.services.roster import RosterService
@@ -34,10 +38,12 @@ from callcenter.settings import Settings
 from callcenter.storage import migrate
 from callcenter.storage.call_path import SqlCallPathFactory
 from callcenter.storage.db import create_engine, is_sqlite, session_factory
+from callcenter.storage.election import elected
 from callcenter.storage.journal import FileJournal
 from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
 from callcenter.transcription.adapter import PipelineTranscriber, check_model, make_engine
 from callcenter.web.context import WebConfig, WebServices
+from callcenter.web.metrics import MetricsSources, PrometheusMetrics
 from callcenter.web.server import create_web_app
 
 log = structlog.get_logger(__name__)
@@ -45,6 +51,20 @@ log = structlog.get_logger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class SpeechModelState:
+    """The in-process workers' model: loading, loaded, or why it cannot be (for /readyz)."""
+
+    expected: bool = False  # workers were started in this process: it needs the model
+    loaded: bool = False
+    error: str | None = None
+
+    def problem(self) -> str | None:
+        if self.error is not None:
+            return self.error
+        return None if self.loaded else "loading"
 
 
 @dataclass
@@ -63,6 +83,10 @@ class App:
     clock: Callable[[], datetime]
     tickets: TicketService
     call_path: SqlCallPathFactory
+    metrics: PrometheusMetrics
+    journal: FileJournal
+    # The speech model of this process's transcription workers: None until loaded, or why not.
+    speech: SpeechModelState = field(default_factory=lambda: SpeechModelState())
 
     async def close(self) -> None:
         await self.uow.close()
@@ -102,7 +126,9 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
     call_path = SqlCallPathFactory(
         engine, settings.timezone, uow.group, pool_size=settings.database.pool_size
     )
-    calls = CallService(call_path, directory, policy, journal=FileJournal(settings.journal_dir))
+    metrics = PrometheusMetrics()
+    journal = FileJournal(settings.journal_dir)
+    calls = CallService(call_path, directory, policy, journal=journal, metrics=metrics)
     ivr = IvrSettings(
         welcome=settings.prompts.welcome,
         enter_code=settings.prompts.enter_code,
@@ -135,13 +161,15 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         FacilityService(uow),
         RosterService(uow, settings.tz),
         handlers,
-        build_transcription(settings, uow),
+        build_transcription(settings, uow, metrics),
         users=users,
         sessions=SessionService(uow, users, session_policy),
         audit=AuditService(uow, clock),
         clock=clock,
         tickets=TicketService(uow, TicketPolicy(tz=settings.tz)),
         call_path=call_path,
+        metrics=metrics,
+        journal=journal,
     )
 
 
@@ -170,6 +198,13 @@ def build_web(app: App) -> web.Application:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def job_counts() -> dict[str, int]:
+        async with app.uow() as uow:
+            return await uow.jobs.counts()
+
+    async def journal_pending() -> int:
+        return len(await app.journal.pending())
+
     return create_web_app(
         WebServices(
             users=app.users,
@@ -181,6 +216,8 @@ def build_web(app: App) -> web.Application:
             roster=app.roster,
             recordings_dir=app.settings.recordings.dir,
             reports=ReportService(app.uow, app.settings.tz),
+            metrics=MetricsSources(app.metrics, job_counts, journal_pending),
+            readiness=lambda: readiness(app),
         ),
         app.clock,
         WebConfig(
@@ -193,12 +230,49 @@ def build_web(app: App) -> web.Application:
     )
 
 
+async def readiness(app: App) -> dict[str, str | None]:
+    """Each check's problem, None when it passes: what /readyz answers and `serve` logs at start."""
+    checks: dict[str, str | None] = {}
+    head = await asyncio.to_thread(migrate.current_head)
+    try:
+        async with app.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            try:
+                found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            except DBAPIError:  # no alembic_version table: a database never migrated
+                found = None
+    except Exception as exc:  # the check's whole job is to say so
+        checks["database"] = f"unreachable ({type(exc).__name__})"
+        checks["migrations"] = "unknown: the database did not answer"
+    else:
+        checks["database"] = None
+        behind = f"database at {found or 'no revision'}, code at {head}: callcenter db upgrade"
+        checks["migrations"] = None if found == head else behind
+    checks["recordings"] = await asyncio.to_thread(_writable, app.settings.recordings.dir)
+    if app.speech.expected:
+        checks["speech_model"] = app.speech.problem()
+    return checks
+
+
+def _writable(directory: Path) -> str | None:
+    """None when a file can be created in `directory` (a full disk or a read-only mount fails here)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".readyz-") as probe:
+            probe.write(b"ok")
+            probe.flush()
+    except OSError as exc:
+        return f"cannot write in {directory}: {exc.strerror or exc}"
+    return None
+
+
 def build_transcriber(settings: Settings) -> PipelineTranscriber:
     ts = settings.transcription
     return PipelineTranscriber(make_engine(ts.engine, ts.model_path))
 
 
-def build_transcription(settings: Settings, uow: SqlUnitOfWorkFactory) -> TranscriptionService | None:
+def build_transcription(
+    settings: Settings, uow: SqlUnitOfWorkFactory, metrics: Metrics = NO_METRICS
+) -> TranscriptionService | None:
     if settings.transcription.engine == "none":
         return None
     return TranscriptionService(
@@ -206,6 +280,7 @@ def build_transcription(settings: Settings, uow: SqlUnitOfWorkFactory) -> Transc
         build_transcriber(settings),
         settings.recordings.dir,
         JobPolicy(max_attempts=settings.transcription.max_attempts),
+        metrics=metrics,
     )
 
 
@@ -224,10 +299,24 @@ async def adopt_orphan_recordings(app: App, now: datetime) -> int:
     """A call the service never heard of (down for all of it) still left its recordings: a ticket."""
     if app.transcription is None:
         return 0
-    orphans = await app.transcription.orphan_recordings()
-    for recording in orphans:
-        await app.calls.adopt_recording(recording, now)
-    return len(orphans)
+    # Nodes sharing the recordings (a volume) and the database take turns: two at once would make two
+    # tickets of one recording. The one that waits finds them known on its next round.
+    async with elected(app.engine, "adopt_orphan_recordings") as leader:
+        if not leader:
+            log.info("maintenance.skipped", task="adopt_orphan_recordings", reason="another node")
+            return 0
+        orphans = await app.transcription.orphan_recordings()
+        adopted = 0
+        for recording in orphans:
+            try:
+                await app.calls.adopt_recording(recording, now)
+            except Exception as exc:
+                # Another process on the same SQLite file adopted it first (the uniqueid is unique),
+                # or the database is away: the next round finds it known, or tries again.
+                log.warning("call.adopt_failed", recording=recording, error=type(exc).__name__)
+            else:
+                adopted += 1
+    return adopted
 
 
 async def load_sample_data(app: App, now: datetime) -> None:
@@ -257,6 +346,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         header_timeout=settings.agi.header_timeout_s,
         command_timeout=settings.agi.command_timeout_s,
         handler_timeout=settings.agi.handler_timeout_s,
+        metrics=app.metrics,
     )
     await agi.start()
     stop = stop or asyncio.Event()
@@ -272,6 +362,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         http=f"{settings.http.host}:{settings.http.port}",
         database=_safe_url(settings.database.url),
     )
+    problems = {name: why for name, why in (await readiness(app)).items() if why is not None}
+    if problems:
+        log.warning("service.not_ready", **problems)
+    else:
+        log.info("service.ready")
     if not await app.users.has_active_admin():
         log.warning(
             "web.no_admin",
@@ -317,6 +412,7 @@ def start_workers(app: App, stop: asyncio.Event, count: int) -> list[asyncio.Tas
     ts = app.settings.transcription
     if app.transcription is None or count == 0:
         return []
+    app.speech.expected = True
     problem = check_model(ts.engine, ts.model_path)
     if problem is not None:
         log.error(
@@ -326,12 +422,28 @@ def start_workers(app: App, stop: asyncio.Event, count: int) -> list[asyncio.Tas
             problem=problem,
             hint="callcenter models install SOURCE, or set transcription.model_path",
         )
+        app.speech.error = problem
         return []
     service = app.transcription
     return [
-        asyncio.create_task(work(service, utc_now, stop, idle_s=ts.idle_poll_s), name=f"transcriber-{i}")
-        for i in range(count)
+        asyncio.create_task(_warm_up(app, service), name="speech-model"),
+        *(
+            asyncio.create_task(work(service, utc_now, stop, idle_s=ts.idle_poll_s), name=f"transcriber-{i}")
+            for i in range(count)
+        ),
     ]
+
+
+async def _warm_up(app: App, service: TranscriptionService) -> None:
+    """Load the model now (seconds, in a thread), not at the first job: /readyz says when it is in."""
+    try:
+        await service.warm_up()
+    except Exception as exc:
+        app.speech.error = f"{type(exc).__name__}: {exc}"
+        log.error("transcription.model_not_loaded", error=app.speech.error)
+    else:
+        app.speech.loaded = True
+        log.info("transcription.model_loaded", engine=app.settings.transcription.engine)
 
 
 def _safe_url(url: str) -> str:

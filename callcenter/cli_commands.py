@@ -254,6 +254,24 @@ async def tickets_search(app: App, query: str, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def ready(app: App, as_json: bool) -> int:
+    """`callcenter ready`: the readiness checks from the command line (a worker's health check, cron)."""
+    from callcenter.app import readiness
+    from callcenter.transcription.adapter import check_model
+
+    checks = await readiness(app)
+    ts = app.settings.transcription
+    if ts.engine != "none":
+        checks["speech_model"] = check_model(ts.engine, ts.model_path)
+    failing = {name: why for name, why in checks.items() if why is not None}
+    if as_json:
+        _json({"status": "error" if failing else "ok", "checks": {k: v or "ok" for k, v in checks.items()}})
+    else:
+        for name, why in checks.items():
+            print(f"{name:13} {'ok' if why is None else why}")
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
 async def worker(app: App, count: int) -> int:
     import signal
 

@@ -193,3 +193,28 @@ def test_simulate_rating_must_be_one_to_five_or_none(
         main(["--config", config, "simulate", "--rating", bad])
     assert exit_.value.code == 2
     assert "1..5 or none" in capsys.readouterr().err
+
+
+def test_ready_says_what_is_missing_and_fails_until_it_is_there(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", config, "ready", "--json"]) == 1  # a new database: nothing migrated yet
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "error" and report["checks"]["database"] == "ok"
+    assert report["checks"]["migrations"].startswith("database at no revision")
+    assert "speech_model" not in report["checks"]  # engine "none" in this file
+    assert main(["--config", config, "db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["--config", config, "ready"]) == 0
+    lines = capsys.readouterr().out.split("\n")
+    assert [line.split()[0] for line in lines if line] == ["database", "migrations", "recordings"]
+    assert all(line.split()[1] == "ok" for line in lines if line)
+    # a Vosk engine whose model directory is not there: said, and a failure
+    Path(config).write_text(
+        Path(config)
+        .read_text(encoding="utf-8")
+        .replace('engine = "none"', 'engine = "vosk"\nmodel_path = "/nonexistent/vosk"'),
+        encoding="utf-8",
+    )
+    assert main(["--config", config, "ready"]) == 1
+    assert "speech_model  Vosk model /nonexistent/vosk does not exist" in capsys.readouterr().out

@@ -19,6 +19,7 @@ from callcenter.asterisk.protocol import MAX_HEADER_LINES, ProtocolError
 from callcenter.asterisk.session import AgiSession, AgiTimeout, ConnectionLost, read_header
 from callcenter.asterisk.variables import AGI_FAILURE, UNKNOWN
 from callcenter.domain.phone import mask
+from callcenter.services.metrics import NO_METRICS, Metrics
 
 Handler = Callable[[AgiChannel], Awaitable[None]]
 
@@ -57,7 +58,9 @@ class FastAgiServer:
         failure_timeout: float = 2.0,
         close_timeout: float = 1.0,
         shutdown_grace: float = 10.0,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
+        self._metrics = metrics
         if max_sessions < 1:
             raise ValueError("max_sessions must be at least 1")
         self._handlers = dict(handlers)
@@ -170,16 +173,18 @@ class FastAgiServer:
         )
         loop = asyncio.get_running_loop()
         started = loop.time()
+        # Unknown scripts are counted under one label: a peer must not be able to mint label values.
+        script = header.script if header.script in self._handlers else "unknown"
+        self._metrics.agi_session(script, +1)
         with structlog.contextvars.bound_contextvars(call_id=header.uniqueid, script=header.script):
             try:
                 await self._dispatch(session)
             finally:
                 await session.close()
-                log.info(
-                    "agi.session_end",
-                    duration_ms=round((loop.time() - started) * 1000),
-                    hung_up=session.hung_up,
-                )
+                elapsed = loop.time() - started
+                self._metrics.agi_session(script, -1)
+                self._metrics.agi_session_done(script, elapsed)
+                log.info("agi.session_end", duration_ms=round(elapsed * 1000), hung_up=session.hung_up)
 
     async def _dispatch(self, session: AgiSession) -> None:
         header = session.header
@@ -227,6 +232,7 @@ class FastAgiServer:
 
     async def _report_failure(self, session: AgiSession, reason: str) -> None:
         """Best effort, bounded: the dialplan reads AGI_FAILURE to say why the route is missing."""
+        self._metrics.agi_failure(reason)
         try:
             async with asyncio.timeout(self._failure_timeout):
                 await session.set_variable(AGI_FAILURE, reason)

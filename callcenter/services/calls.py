@@ -8,6 +8,7 @@ first second, before the caller has typed anything).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from callcenter.domain.satisfaction import RatingStatus, check_rating
 from callcenter.domain.ticket import Priority
 from callcenter.services import journal_codec
 from callcenter.services.directory import RoutingDirectory
+from callcenter.services.metrics import NO_METRICS, Metrics
 from callcenter.services.ports import CallJournal, NewCall
 from callcenter.services.ports_calls import CallEnd, CallPathFactory, CallPathUnit, NewJob
 
@@ -59,6 +61,7 @@ class ReceivedCall:
     ticket_ref: str
     facility: Facility | None  # known from the dialled number; None: ask the caller for a code
     route: Route | None = None  # routed with its reception (the facility was known)
+    again: bool = False  # route_call ran again for a live call: the call and ticket it already had
 
 
 @dataclass(frozen=True)
@@ -104,15 +107,18 @@ class CallService:
         directory: RoutingDirectory,
         policy: CallPolicy,
         journal: CallJournal | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._call_path = call_path
         self._directory = directory
         self._policy = policy
         self._journal = journal
+        self._metrics = metrics
 
     async def receive(self, incoming: IncomingCall, now: datetime) -> ReceivedCall:
         """Create the call and its ticket at the first second. When the dialled number names the facility,
         the call is routed in the same transaction (`ReceivedCall.route`): one durable commit in all."""
+        started = time.perf_counter()
         dialled = phone.normalise(incoming.dialled_number)
         for _ in range(_STALE_RETRIES):
             facility = self._facility_of(dialled)
@@ -122,6 +128,10 @@ class CallService:
                     if await unit.routing_version() == self._directory.version:
                         received = await self._receive(unit, incoming, dialled, facility, targets, now)
                         await unit.commit()
+                        self._metrics.route_decided("receive", time.perf_counter() - started)
+                        if not received.again:
+                            code = received.facility.code if received.facility else None
+                            self._metrics.call_received(code)
                         self._log_received(received, incoming, "received")
                         return received
             await self._directory.reload()
@@ -146,7 +156,7 @@ class CallService:
             # route_call ran again for the same live channel (a dialplan loop): keep the one ticket.
             code = existing.facility_code
             known = self._directory.by_code(code) if code else None
-            return ReceivedCall(existing.id, existing.ticket_id, existing.ticket_ref or "", known)
+            return ReceivedCall(existing.id, existing.ticket_id, existing.ticket_ref or "", known, again=True)
         if existing is not None:
             # Asterisk reuses uniqueids after a restart with a reset clock, or a test tool repeats
             # one: an ended call is never reopened; the new one is told apart by our call id.
@@ -256,6 +266,7 @@ class CallService:
         self, received: ReceivedCall, uniqueid: str, facility: Facility | None, now: datetime
     ) -> Route:
         """The chain of people to ring at `now`, persisted before Asterisk hears of it."""
+        started = time.perf_counter()
         for attempt in range(_STALE_RETRIES):
             if facility is not None and attempt:  # reloaded: the facility as it now is
                 facility = self._directory.by_code(facility.code) or facility
@@ -270,6 +281,7 @@ class CallService:
                         )
                         await unit.add_events(received.ticket_id, [_routed_event(code, targets)], now)
                         await unit.commit()
+                        self._metrics.route_decided("route", time.perf_counter() - started)
                         route = Route(received.call_id, received.ticket_ref, code, targets, recording)
                         self._log_routed(route)
                         return route
@@ -333,6 +345,8 @@ class CallService:
             # Loaded before the unit, never inside it: on SQLite the unit holds the one writer's lock
             # that the directory's own read would wait for.
             await self._directory.reload()
+        late: ReceivedCall | None = None
+        late_facility: str | None = None
         async with self._call_path() as unit:
             if incoming.call_id:
                 call = await unit.call_by_id(incoming.call_id)
@@ -346,6 +360,7 @@ class CallService:
                 late = await self._open(
                     unit, incoming, dialled, facility, None, now, "received_late", call is not None
                 )
+                late_facility = facility.code if facility else None
                 self._log_received(late, incoming, "received_late")
                 call = await unit.call_by_id(late.call_id)
                 assert call is not None
@@ -408,6 +423,9 @@ class CallService:
                 events += await self._rating_with_end(unit, call.id, outcome, report, now)
             await unit.add_events(call.ticket_id, events, now)
             await unit.commit()
+        if late is not None:
+            self._metrics.call_received(late_facility)
+        self._metrics.call_ended(call.facility_code, outcome.state.value)
         log.info(
             "call.ended",
             call_id=call.id,
@@ -482,12 +500,14 @@ class CallService:
                 )
                 await unit.enqueue_job(job, now)
             await unit.commit()
+        self._metrics.call_received(None)
+        self._metrics.call_ended(None, CallState.UNKNOWN.value)
         log.warning("call.adopted_recording", ticket=received.ticket_ref, recording=recording)
         return received.ticket_ref
 
     async def reconcile(self, now: datetime) -> int:
         """Close calls whose call_ended never came (the service was down when they hung up)."""
-        closed = 0
+        closed_codes: list[str | None] = []
         async with self._call_path() as unit:
             for call in await unit.open_started_before(now - self._policy.stale_after):
                 await unit.set_ended(
@@ -498,8 +518,11 @@ class CallService:
                         call.ticket_id, needs_callback=True, priority=Priority.NORMAL.value, now=now
                     )
                     await unit.add_events(call.ticket_id, [("reconciled", {"state": "unknown"})], now)
-                closed += 1
+                closed_codes.append(call.facility_code)
             await unit.commit()
+        for code in closed_codes:
+            self._metrics.call_ended(code, CallState.UNKNOWN.value)
+        closed = len(closed_codes)
         if closed:
             log.warning("calls.reconciled", count=closed)
         return closed

@@ -25,6 +25,7 @@ from callcenter.domain.recordings import SUFFIXES, base_of, file_name
 from callcenter.domain.redact import mask_personal_data
 from callcenter.domain.text import search_key
 from callcenter.domain.turns import Speaker, Turn, render
+from callcenter.services.metrics import NO_METRICS, Metrics
 from callcenter.services.ports import (
     Job,
     Transcriber,
@@ -78,12 +79,20 @@ class TranscriptionService:
         recordings_dir: Path,
         policy: JobPolicy = JobPolicy(),
         owner: str | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._uow = uow
         self._transcriber = transcriber
         self._dir = recordings_dir
         self._policy = policy
         self._owner = owner or worker_name()
+        self._metrics = metrics
+
+    async def warm_up(self) -> None:
+        """Load the speech model now rather than at the first job (an engine without a model: no-op)."""
+        load = getattr(self._transcriber, "load", None)
+        if load is not None:
+            await asyncio.to_thread(load)
 
     async def run_once(self, now: Callable[[], datetime]) -> bool:
         """Claim one due job and do it; False when there was nothing to do."""
@@ -93,23 +102,25 @@ class TranscriptionService:
         if job is None:
             return False
         bound = structlog.contextvars.bound_contextvars(job=job.id, call_id=job.call_id)
+        started = time.perf_counter()
         with bound:
-            await self._do(job, now)
+            outcome = await self._do(job, now)
+        self._metrics.transcription_job(outcome, time.perf_counter() - started)
         return True
 
-    async def _do(self, job: Job, now: Callable[[], datetime]) -> None:
+    async def _do(self, job: Job, now: Callable[[], datetime]) -> str:
+        """Do the job; its outcome: "done", "retry" or "failed"."""
         files = recording_files(self._dir, job.recording)
         try:
             result = await asyncio.to_thread(self._transcriber.transcribe, files)
         except Exception as exc:  # a broken engine or model: the job says so; the pool goes on
-            await self._retry_or_fail(job, f"{type(exc).__name__}: {exc}", now(), transient=True)
-            return
+            return await self._retry_or_fail(job, f"{type(exc).__name__}: {exc}", now(), transient=True)
         if not result.turns and not result.voicemail_turns and result.problems:
             reason = "; ".join(f"{kind}: {why}" for kind, why in sorted(result.problems.items()))
             transient = all(why.startswith(_TRANSIENT) for why in result.problems.values())
-            await self._retry_or_fail(job, reason, now(), transient=transient)
-            return
+            return await self._retry_or_fail(job, reason, now(), transient=transient)
         await self._store(job, result, now())
+        return "done"
 
     async def _store(self, job: Job, result: TranscriptionResult, now: datetime) -> None:
         everything = result.turns + result.voicemail_turns
@@ -166,17 +177,20 @@ class TranscriptionService:
             incident=incident.flagged,
         )
 
-    async def _retry_or_fail(self, job: Job, reason: str, now: datetime, *, transient: bool) -> None:
+    async def _retry_or_fail(self, job: Job, reason: str, now: datetime, *, transient: bool) -> str:
         async with self._uow() as uow:
             if transient and job.attempts < job.max_attempts:
                 delay = self._policy.backoff_s[min(job.attempts, len(self._policy.backoff_s)) - 1]
                 await uow.jobs.retry(job.id, reason, now + timedelta(seconds=delay), now)
                 log.warning("transcription.retry", attempt=job.attempts, reason=reason[:200])
+                outcome = "retry"
             else:
                 await uow.jobs.fail(job.id, reason, now)
                 await uow.tickets.add_event(job.ticket_id, "transcription_failed", {"reason": reason}, now)
                 log.error("transcription.failed", attempt=job.attempts, reason=reason[:200])
+                outcome = "failed"
             await uow.commit()
+        return outcome
 
     async def requeue(self, ticket_ref: str, now: datetime) -> bool:
         """Transcribe a ticket's call again (a better model, a failed job); False if it has no job."""

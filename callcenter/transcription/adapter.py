@@ -25,6 +25,12 @@ class PipelineTranscriber:
     def engine_name(self) -> str:
         return self._engine.name
 
+    def load(self) -> None:
+        """Load the engine's model now (blocking: seconds for Vosk's, more for Whisper's)."""
+        load = getattr(self._engine, "load", None)
+        if load is not None:
+            load()
+
     def transcribe(self, recordings: Mapping[str, Path]) -> TranscriptionResult:
         legs = {
             _LEGS[kind]: path

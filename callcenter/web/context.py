@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -26,6 +26,9 @@ from callcenter.services.tickets import TicketService
 from callcenter.services.users import UserService
 from callcenter.web.errors import ApiError
 from callcenter.web.routing import Route, RouteTable
+
+if TYPE_CHECKING:  # web.metrics reads the services from here
+    from callcenter.web.metrics import MetricsSources
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -57,6 +60,9 @@ class WebServices:
     roster: RosterService
     recordings_dir: Path  # recordings are served by id only, from under this directory
     reports: ReportService  # the period report page (/bao-cao) and its downloads
+    metrics: MetricsSources | None = None  # /metrics; None: not exposed (404)
+    # /readyz: each check's problem, None when it passes (database, migrations, recordings, speech)
+    readiness: Callable[[], Awaitable[Mapping[str, str | None]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ CSP = (
     "img-src 'self' data:; media-src 'self'"
 )
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def middlewares() -> list[Middleware]:
@@ -43,7 +44,7 @@ def middlewares() -> list[Middleware]:
 def kind_of(request: web.Request) -> Kind:
     if ROUTE in request:
         return request[ROUTE].kind
-    return Kind.API if request.path.startswith("/api/") or request.path == "/healthz" else Kind.PAGE
+    return Kind.API if request.path.startswith("/api/") or request.path in _PROBES else Kind.PAGE
 
 
 @web.middleware
@@ -62,6 +63,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             status = exc.status
             raise
         finally:
+            sources = state(request).services.metrics
+            if sources is not None:
+                # The route's name, not the path: ids in paths would make a label value per ticket.
+                sources.metrics.http_request(request[ROUTE].name if ROUTE in request else "unmatched", status)
             found = request.get(SESSION)
             # The path only: query strings may carry search words typed from a complaint.
             log.info(

@@ -27,6 +27,11 @@ class HealthOut(BaseModel):
     database: str | None = None
 
 
+class ReadyOut(BaseModel):
+    status: str  # "ok" when every check passes
+    checks: dict[str, str]  # check -> "ok" or why not
+
+
 class LoginIn(StrictBody):
     username: str = Field(min_length=1, max_length=256)
     password: str = Field(min_length=1, max_length=1024)

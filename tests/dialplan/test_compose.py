@@ -1,4 +1,5 @@
-"""docker-compose.yml and the Dockerfile: three services, a shared recordings volume, real settings."""
+"""docker-compose.yml and the Dockerfile: Asterisk, the service, its workers, PostgreSQL and Prometheus, a
+shared recordings volume, real settings, a health check on every service."""
 
 from __future__ import annotations
 
@@ -34,8 +35,45 @@ def volume_mounts(service: dict[str, Any]) -> dict[str, str]:
     return mounts
 
 
-def test_three_services(compose: dict[str, Any]) -> None:
-    assert {"asterisk", "callcenter", "postgres"} <= set(compose["services"])
+def test_the_services(compose: dict[str, Any]) -> None:
+    assert {"asterisk", "callcenter", "worker", "postgres", "prometheus"} <= set(compose["services"])
+
+
+def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        check = service.get("healthcheck", {}).get("test")
+        assert check and check[0] in ("CMD", "CMD-SHELL"), f"{name} has no health check"
+    # the service's is its readiness endpoint, on the port it listens on
+    assert "http://127.0.0.1:8080/readyz" in " ".join(
+        compose["services"]["callcenter"]["healthcheck"]["test"]
+    )
+    assert compose["services"]["worker"]["healthcheck"]["test"] == ["CMD", "callcenter", "ready"]
+
+
+def test_prometheus_scrapes_the_service_with_the_file_the_readme_names(compose: dict[str, Any]) -> None:
+    prometheus = compose["services"]["prometheus"]
+    mounts = volume_mounts(prometheus)
+    source = mounts["/etc/prometheus/prometheus.yml"]
+    assert source == "./config/prometheus.yml" and "config/prometheus.yml" in (REPO / "README.md").read_text()
+    scrape = yaml.safe_load((REPO / source).read_text(encoding="utf-8"))
+    [job] = scrape["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    http_port = compose["services"]["callcenter"]["environment"]["CALLCENTER_HTTP__PORT"]
+    assert job["static_configs"][0]["targets"] == [f"callcenter:{http_port}"]
+    assert all(str(p).startswith("127.0.0.1:") for p in prometheus.get("ports", []))
+
+
+def test_workers_share_the_queue_and_the_recordings(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    worker, callcenter = services["worker"], services["callcenter"]
+    assert worker["command"][:2] == ["callcenter", "worker"] and worker["build"] == "."
+    assert (
+        worker["environment"]["CALLCENTER_DATABASE__URL"]
+        == callcenter["environment"]["CALLCENTER_DATABASE__URL"]
+    )
+    assert volume_mounts(worker)["/recordings"] == volume_mounts(callcenter)["/recordings"]
+    assert callcenter["environment"]["CALLCENTER_TRANSCRIPTION__WORKERS"] == "0"  # the workers do it
+    assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_recordings_volume_is_shared(compose: dict[str, Any]) -> None:

@@ -33,6 +33,8 @@ EXPECTED: dict[str, Access] = {
     "logout_submit": SIGNED_IN,
     "static": PUBLIC,
     "healthz": PUBLIC,
+    "readyz": PUBLIC,
+    "metrics": PUBLIC,  # codes and counts only; the HTTP port is on loopback unless put behind a proxy
     "openapi": PUBLIC,
     "session_create": PUBLIC,
     "session_delete": SIGNED_IN,

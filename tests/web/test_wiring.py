@@ -48,6 +48,9 @@ async def test_serve_says_how_to_create_the_first_admin(settings: Settings) -> N
         await asyncio.wait_for(task, 30)
     [hint] = [e for e in logs if e["event"] == "web.no_admin"]
     assert "callcenter users add admin --role admin" in hint["hint"]
+    # what /readyz would answer, said at start: here only the speech model may be missing or loading
+    [ready] = [e for e in logs if e["event"] in ("service.ready", "service.not_ready")]
+    assert set(ready) - {"event", "log_level", "speech_model"} == set(), ready
 
 
 def test_users_commands(
