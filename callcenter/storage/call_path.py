@@ -45,6 +45,10 @@ _CALL = (
 CALL_BY_ID = _CALL + " WHERE c.id = ? ORDER BY a.idx"
 CALL_BY_UNIQUEID = _CALL + " WHERE c.uniqueid = ? ORDER BY a.idx"
 OPEN_BEFORE = _CALL + " WHERE c.state IN (?, ?) AND c.started_at < ? ORDER BY c.started_at, c.id, a.idx"
+# PostgreSQL: the call row is locked by the unit that reads it, so that the same call's call_ended on
+# two nodes (or twice) is applied once: the second waits, then reads the call as ended. SQLite has one
+# writer: its units never overlap.
+_LOCKED = " FOR UPDATE OF c"
 INSERT_CALL = (
     "INSERT INTO calls (id, uniqueid, channel, caller_number, caller_name, dialled_number, facility_code,"
     " state, started_at, routed_at, recording, end_detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')"
@@ -98,6 +102,8 @@ def _utc(at: datetime) -> datetime:
 class _Statements:
     """The use-case statements; a subclass says how to run one and how datetimes travel."""
 
+    _lock = ""  # appended to the reads of a call: what makes the unit own it until it commits
+
     def __init__(self, tz: ZoneInfo) -> None:
         self._tz = tz
 
@@ -120,16 +126,16 @@ class _Statements:
         return int(rows[0][0])
 
     async def call_by_id(self, call_id: str) -> CallRecord | None:
-        found = self._records(await self._rows(CALL_BY_ID, (call_id,)))
+        found = self._records(await self._rows(CALL_BY_ID + self._lock, (call_id,)))
         return found[0] if found else None
 
     async def call_by_uniqueid(self, uniqueid: str) -> CallRecord | None:
-        found = self._records(await self._rows(CALL_BY_UNIQUEID, (uniqueid,)))
+        found = self._records(await self._rows(CALL_BY_UNIQUEID + self._lock, (uniqueid,)))
         return found[0] if found else None
 
     async def open_started_before(self, before: datetime) -> list[CallRecord]:
         live = (CallState.RECEIVED.value, CallState.ROUTED.value)
-        return self._records(await self._rows(OPEN_BEFORE, (*live, self._enc(before))))
+        return self._records(await self._rows(OPEN_BEFORE + self._lock, (*live, self._enc(before))))
 
     def _records(self, rows: Iterable[Sequence[Any]]) -> list[CallRecord]:
         """Rows of the call/ticket/attempts join, one per attempt (or one with NULLs), in call order."""
@@ -376,6 +382,8 @@ class PostgresCallPath(_Statements):
     may not touch a row twice, so a write to a table that a pending UPDATE or DELETE touches (or an
     UPDATE/DELETE of a table a pending write touches) sends the pending ones first.
     """
+
+    _lock = _LOCKED
 
     def __init__(self, engine: AsyncEngine, tz: ZoneInfo, numbered: dict[str, str]) -> None:
         super().__init__(tz)
