@@ -29,6 +29,7 @@ from callcenter.services.holidays_vn import vietnam_holidays
 from callcenter.services.metrics import NO_METRICS, Metrics
 from callcenter.services.report_docx import ReportHeader
 from callcenter.services.reports import ReportService
+from callcenter.services.retention import RetentionPolicy, RetentionService
 from callcenter.services.roster import RosterService
 from callcenter.services.sessions import SessionPolicy, SessionService
 from callcenter.services.tickets import TicketPolicy, TicketService
@@ -85,6 +86,7 @@ class App:
     call_path: SqlCallPathFactory
     metrics: PrometheusMetrics
     journal: FileJournal
+    retention: RetentionService
     # The speech model of this process's transcription workers: None until loaded, or why not.
     speech: SpeechModelState = field(default_factory=lambda: SpeechModelState())
 
@@ -170,6 +172,15 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         call_path=call_path,
         metrics=metrics,
         journal=journal,
+        retention=RetentionService(
+            uow,
+            settings.recordings.dir,
+            RetentionPolicy(
+                recordings_days=settings.retention.recordings_days,
+                transcripts_days=settings.retention.transcripts_days,
+                personal_data_days=settings.retention.personal_data_days,
+            ),
+        ),
     )
 
 
@@ -402,8 +413,17 @@ async def _maintenance(app: App, stop: asyncio.Event, every_s: float = 300.0) ->
             await adopt_orphan_recordings(app, utc_now())
             if runs % 72 == 0:  # six hours
                 await app.uow.refresh_statistics()
+            if runs % 288 == 1:  # the first round, then once a day
+                await apply_retention(app, utc_now())
         except Exception:  # the database may still be down: try again next round
             log.exception("maintenance.failed")
+
+
+async def apply_retention(app: App, now: datetime) -> None:
+    """The retention settings, once, by one node (the others skip: the same rows, the same files)."""
+    async with elected(app.engine, "retention") as leader:
+        if leader:
+            await app.retention.run(now)
 
 
 def start_workers(app: App, stop: asyncio.Event, count: int) -> list[asyncio.Task[None]]:

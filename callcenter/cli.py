@@ -187,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     sat.add_argument("--facility", help="one facility code")
     sat.add_argument("--json", action="store_true")
 
+    ret = sub.add_parser("retention", help="personal data past its retention time ([retention])")
+    rr = ret.add_subparsers(dest="action", required=True).add_parser(
+        "run", help="delete recordings, remove transcripts and callers' details past their time"
+    )
+    rr.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+    rr.add_argument("--json", action="store_true")
     rd = sub.add_parser(
         "ready", help="what /readyz checks, and the speech model's directory (exit 1 if anything fails)"
     )
@@ -292,6 +298,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _with_app(settings, lambda app: c.users_passwd(app, args))
         case "satisfaction", _:
             return await _with_app(settings, lambda app: c.satisfaction(app, args))
+        case "retention", "run":
+            return await _with_app(settings, lambda app: c.retention_run(app, args.dry_run, args.json))
         case "ready", _:
             # Not migrated first: a database behind the code is one of the things to report.
             return await _with_app(settings, lambda app: c.ready(app, args.json), migrate=False)

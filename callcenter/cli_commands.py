@@ -254,6 +254,22 @@ async def tickets_search(app: App, query: str, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def retention_run(app: App, dry_run: bool, as_json: bool) -> int:
+    from callcenter.app import utc_now
+
+    report = await app.retention.run(utc_now(), dry_run=dry_run)
+    if as_json:
+        _json(report.as_dict())
+        return EXIT_OK
+    what = "sẽ xoá / would remove" if dry_run else "đã xoá / removed"
+    print(
+        f"{what}: {report.recordings} bản ghi âm / recordings ({report.bytes_freed} bytes), "
+        f"{report.transcripts} bản ghi lời / transcripts, {report.callers} người gọi / callers' details, "
+        f"{len(report.tickets)} phản ánh / tickets"
+    )
+    return EXIT_OK
+
+
 async def ready(app: App, as_json: bool) -> int:
     """`callcenter ready`: the readiness checks from the command line (a worker's health check, cron)."""
     from callcenter.app import readiness

@@ -109,6 +109,16 @@ class TranscriptionSettings(BaseModel):
     idle_poll_s: float = Field(default=2.0, gt=0)
 
 
+class RetentionSettings(BaseModel):
+    """How long personal data is kept, in days; 0 keeps it. Counted from the call (recordings), the
+    transcript, or the ticket's closing (the caller's number and name). Never for a ticket still open
+    or held ("giữ lại") by a supervisor. `serve` applies it once a day; `callcenter retention run`."""
+
+    recordings_days: int = Field(default=0, ge=0)
+    transcripts_days: int = Field(default=0, ge=0)
+    personal_data_days: int = Field(default=0, ge=0)
+
+
 class LoggingSettings(BaseModel):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -150,6 +160,7 @@ class Settings(BaseSettings):
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("timezone")
     @classmethod

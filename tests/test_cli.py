@@ -218,3 +218,20 @@ def test_ready_says_what_is_missing_and_fails_until_it_is_there(
     )
     assert main(["--config", config, "ready"]) == 1
     assert "speech_model  Vosk model /nonexistent/vosk does not exist" in capsys.readouterr().out
+
+
+def test_retention_run_says_what_it_would_remove(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    Path(config).write_text(
+        Path(config).read_text(encoding="utf-8") + "\n[retention]\nrecordings_days = 30\n", encoding="utf-8"
+    )
+    assert main(["--config", config, "retention", "run", "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "dry_run": True,
+        "recordings": 0,
+        "bytes_freed": 0,
+        "transcripts": 0,
+        "callers": 0,
+        "tickets": 0,
+    }
+    assert main(["--config", config, "retention", "run"]) == 0
+    assert "đã xoá / removed: 0 bản ghi âm" in capsys.readouterr().out

@@ -104,6 +104,7 @@ class TicketRecord:
     updated_at: datetime
     call_state: str | None
     answered_tier: str | None
+    hold: bool = False  # "giữ lại": kept past the retention periods
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,47 @@ class CallRepository(Protocol):
     ) -> dict[str | None, RatingCounts]:
         """Ratings of the calls started in [since, until), per facility (None: no facility)."""
         ...
+
+
+@dataclass(frozen=True)
+class ExpiredRecording:
+    id: int
+    ticket_id: int
+    file_name: str  # relative to the recordings directory
+
+
+@dataclass(frozen=True)
+class ExpiredCaller:
+    ticket_id: int
+    call_id: str | None
+    caller_number: str
+
+
+class RetentionRepository(Protocol):
+    """What is past its retention time. Only tickets that are closed and not held ever qualify."""
+
+    async def expired_recordings(self, before: datetime) -> list[ExpiredRecording]:
+        """Recordings made before `before` whose file is not deleted yet."""
+        ...
+
+    async def mark_recordings_deleted(self, ids: Sequence[int], now: datetime) -> None: ...
+    async def expired_transcripts(self, before: datetime) -> list[tuple[int, int]]:
+        """(transcript id, ticket id) of transcripts made before `before`, not removed yet."""
+        ...
+
+    async def remove_transcripts(self, ids: Sequence[int], now: datetime) -> None:
+        """Their text, masked text and turns emptied; the row stays, saying when."""
+        ...
+
+    async def expired_callers(self, before: datetime) -> list[ExpiredCaller]:
+        """Tickets closed before `before` whose caller's number and name are still there."""
+        ...
+
+    async def remove_caller(self, caller: ExpiredCaller, masked_number: str, now: datetime) -> None:
+        """On the ticket and its call: the number replaced by `masked_number`, the name removed."""
+        ...
+
+    async def set_hold(self, ticket_id: int, hold: bool, now: datetime) -> None: ...
 
 
 class TicketRepository(Protocol):
@@ -448,6 +490,8 @@ class UnitOfWork(Protocol):
     def jobs(self) -> JobRepository: ...
     @property
     def transcripts(self) -> TranscriptRepository: ...
+    @property
+    def retention(self) -> RetentionRepository: ...
     @property
     def users(self) -> UserRepository: ...
     @property

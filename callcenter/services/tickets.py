@@ -40,6 +40,7 @@ from callcenter.domain.ticket import (
     repeat_caller_numbers,
     ticket_scope,
 )
+from callcenter.services.audit import write_audit
 from callcenter.services.errors import InvalidInput, NotFound, PermissionDenied
 from callcenter.services.holidays_vn import vietnam_holidays
 from callcenter.services.ports import (
@@ -200,6 +201,7 @@ class TicketDetail:
     earlier_tickets: tuple[TicketLink, ...]  # same caller, the 30 days before, that the principal sees
     can_edit: bool
     next_statuses: tuple[TicketStatus, ...]  # empty when the principal cannot edit
+    hold: bool = False  # "giữ lại": kept past the retention periods (supervisors set it)
 
     @property
     def id(self) -> int:
@@ -453,6 +455,26 @@ class TicketService:
 
         return await self._change(principal, ticket_id, now, apply)
 
+    async def set_hold(self, principal: Principal, ticket_id: int, hold: bool, now: datetime) -> TicketDetail:
+        """ "Giữ lại": keep the ticket's recordings, transcript and caller's details past their retention
+        time (a case under investigation). Supervisors and admins only."""
+        if principal.role not in (Role.ADMIN, Role.SUPERVISOR):
+            await self.get(principal, ticket_id, now)  # a ticket they cannot see does not exist
+            raise PermissionDenied("chỉ giám sát viên được giữ lại hồ sơ / supervisors only")
+
+        async def apply(uow: UnitOfWork, t: TicketRecord) -> None:
+            await uow.retention.set_hold(t.id, hold, now)
+            await uow.tickets.add_event(t.id, "hold_set" if hold else "hold_released", _by(principal), now)
+            await write_audit(
+                uow,
+                at=now,
+                action="ticket.hold" if hold else "ticket.hold_released",
+                principal=principal,
+                ticket_id=t.id,
+            )
+
+        return await self._change(principal, ticket_id, now, apply)
+
     async def confirm_category(
         self, principal: Principal, ticket_id: int, category: Category | str, now: datetime
     ) -> TicketDetail:
@@ -650,6 +672,7 @@ class TicketService:
             earlier_tickets=tuple(earlier),
             can_edit=can_edit,
             next_statuses=next_statuses(item.status) if can_edit else (),
+            hold=t.hold,
         )
 
 

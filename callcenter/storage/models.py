@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -154,6 +155,7 @@ class RecordingRow(Base):
     kind: Mapped[str] = mapped_column(String(16))  # mix | caller | officer | voicemail
     file_name: Mapped[str] = mapped_column(String(255))  # relative to the recordings directory
     created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]  # the file was deleted at the end of its retention period
 
 
 class TicketRow(Base):
@@ -191,6 +193,9 @@ class TicketRow(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
+    # "Giữ lại": a supervisor keeps the ticket's recordings, transcript and personal data past their time.
+    hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    personal_data_removed_at: Mapped[datetime | None]  # caller's number masked, name removed
 
 
 class TicketEventRow(Base):
@@ -235,6 +240,7 @@ class TranscriptRow(Base):
     text_masked: Mapped[str] = mapped_column(Text)  # for roles that must not see personal data
     leg_problems: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]  # text and turns removed at the end of the retention period
 
 
 class UserRow(Base):

@@ -124,6 +124,7 @@ def _ticket_record(
         created_at=t.created_at,
         updated_at=t.updated_at,
         call_state=call_state,
+        hold=t.hold,
         answered_tier=answered_tier,
     )
 
@@ -673,14 +674,17 @@ class SqlTicketRepository:
     async def recordings(self, call_id: str) -> list[RecordingRecord]:
         rows = (
             await self._s.execute(
-                select(RecordingRow).where(RecordingRow.call_id == call_id).order_by(RecordingRow.id)
+                select(RecordingRow)
+                # A file deleted at the end of its retention time is no longer offered.
+                .where(RecordingRow.call_id == call_id, RecordingRow.deleted_at.is_(None))
+                .order_by(RecordingRow.id)
             )
         ).scalars()
         return [self._recording(r) for r in rows]
 
     async def recording(self, recording_id: int) -> RecordingRecord | None:
         row = await self._s.get(RecordingRow, recording_id)
-        return self._recording(row) if row is not None else None
+        return self._recording(row) if row is not None and row.deleted_at is None else None
 
     async def notes(self, ticket_id: int) -> list[NoteRecord]:
         rows = (
@@ -1060,7 +1064,7 @@ class SqlTranscriptRepository:
             .scalars()
             .first()
         )
-        if row is None:
+        if row is None or row.removed_at is not None:  # removed at the end of its retention time
             return None
         return TranscriptRecord(
             row.call_id,

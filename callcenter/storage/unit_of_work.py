@@ -26,6 +26,7 @@ from callcenter.storage.repositories import (
     SqlTicketRepository,
     SqlTranscriptRepository,
 )
+from callcenter.storage.retention import SqlRetentionRepository
 
 
 class GroupCommit:
@@ -202,6 +203,7 @@ class SqlUnitOfWork:
         self.calls = SqlCallRepository(self._session)
         self.tickets = SqlTicketRepository(self._session, self._tz_name)
         self.jobs = SqlJobRepository(self._session)
+        self.retention = SqlRetentionRepository(self._session)
         self.transcripts = SqlTranscriptRepository(self._session)
         self.users = SqlUserRepository(self._session)
         self.sessions = SqlSessionRepository(self._session)

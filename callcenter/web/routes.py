@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from callcenter.domain.access import Role
 from callcenter.web import (
     audit,
     auth,
@@ -27,6 +28,7 @@ from callcenter.web.routing import (
     AUDIT_READERS,
     PUBLIC,
     SIGNED_IN,
+    SUPERVISORS,
     TICKET_EDITORS,
     Handler,
     Kind,
@@ -52,6 +54,7 @@ from callcenter.web.ticket_schemas import (
     CategoryIn,
     DeadlineIn,
     FacilitiesOut,
+    HoldIn,
     NoteIn,
     OverrideIn,
     OverrideOut,
@@ -72,13 +75,20 @@ TICKET_PAGE = r"/phan-anh/{ticket_id:\d+}"
 FACILITY = r"{facility_code:[A-Za-z0-9_.-]+}"
 
 
-def _ticket_change(suffix: str, name: str, summary: str, body: type[BaseModel], handler: Handler) -> Route:
+def _ticket_change(
+    suffix: str,
+    name: str,
+    summary: str,
+    body: type[BaseModel],
+    handler: Handler,
+    roles: frozenset[Role] = TICKET_EDITORS,
+) -> Route:
     return Route(
         method="POST",
         path=TICKET + suffix,
         handler=handler,
         name=name,
-        roles=TICKET_EDITORS,
+        roles=roles,
         kind=API,
         summary=summary,
         body=body,
@@ -431,6 +441,14 @@ def route_table() -> RouteTable:
                 "Xác nhận lĩnh vực / confirm the category",
                 CategoryIn,
                 tickets.confirm_category,
+            ),
+            _ticket_change(
+                "/hold",
+                "tickets_hold",
+                "Giữ lại hồ sơ quá thời hạn lưu trữ / keep past the retention periods",
+                HoldIn,
+                tickets.set_hold,
+                roles=SUPERVISORS,
             ),
             Route(
                 method="GET",

@@ -28,6 +28,7 @@ SIGNED_IN: frozenset[Role] = frozenset(Role)
 ADMINS: frozenset[Role] = frozenset({Role.ADMIN})
 AUDIT_READERS: frozenset[Role] = frozenset({Role.ADMIN, Role.AUDITOR})
 TICKET_EDITORS: frozenset[Role] = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.FACILITY_OFFICER})
+SUPERVISORS: frozenset[Role] = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _METHODS = frozenset({"GET", *STATE_CHANGING})

@@ -195,6 +195,10 @@ class TicketLinkOut(_Out):
     facility_code: str | None
 
 
+class HoldIn(StrictBody):
+    hold: bool
+
+
 class TicketDetailOut(BaseModel):
     ticket: TicketOut
     caller_name: str | None
@@ -212,6 +216,7 @@ class TicketDetailOut(BaseModel):
     earlier_tickets: list[TicketLinkOut] = Field(description="same caller, the 30 days before")
     can_edit: bool
     next_statuses: list[TicketStatus]
+    hold: bool = Field(description="giữ lại: kept past the retention periods")
 
     @classmethod
     def of(cls, d: TicketDetail) -> TicketDetailOut:
@@ -237,6 +242,7 @@ class TicketDetailOut(BaseModel):
             earlier_tickets=[TicketLinkOut.model_validate(t) for t in d.earlier_tickets],
             can_edit=d.can_edit,
             next_statuses=list(d.next_statuses),
+            hold=d.hold,
         )
 
 

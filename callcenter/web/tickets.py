@@ -18,6 +18,7 @@ from callcenter.web.ticket_schemas import (
     AssignIn,
     CategoryIn,
     DeadlineIn,
+    HoldIn,
     NoteIn,
     ResultIn,
     StatusIn,
@@ -124,7 +125,13 @@ async def _category(request: web.Request, tid: int) -> TicketDetail:
     )
 
 
+async def _hold(request: web.Request, tid: int) -> TicketDetail:
+    body = await parse_body(request, HoldIn)
+    return await services(request).tickets.set_hold(principal(request), tid, body.hold, now(request))
+
+
 change_status = _change("status", _status)
+set_hold = _change("hold", _hold)
 assign = _change("assignee", _assign)
 set_deadline = _change("deadline", _deadline)
 add_note = _change("note", _note)

@@ -19,6 +19,7 @@ from callcenter.web.routing import (
     AUDIT_READERS,
     PUBLIC,
     SIGNED_IN,
+    SUPERVISORS,
     TICKET_EDITORS,
     Access,
     Kind,
@@ -58,6 +59,7 @@ EXPECTED: dict[str, Access] = {
     "tickets_note": TICKET_EDITORS,
     "tickets_result": TICKET_EDITORS,
     "tickets_category": TICKET_EDITORS,
+    "tickets_hold": SUPERVISORS,
     "tickets_recording": SIGNED_IN,
     # facilities and roster: read by everyone signed in (in scope); the whole roster CSV by admins
     "facilities_page": SIGNED_IN,

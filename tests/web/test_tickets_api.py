@@ -288,3 +288,20 @@ async def test_openapi_documents_the_ticket_api(web_app: Web) -> None:
     status = paths["/api/tickets/{ticket_id}/status"]["post"]
     assert "requestBody" in status and status["x-roles"] == ["admin", "facility_officer", "supervisor"]
     assert "TicketDetailOut" in doc["components"]["schemas"]
+
+
+async def test_a_supervisor_holds_a_ticket_and_an_officer_cannot(web_app: Web) -> None:
+    tid = await make_ticket(web_app.app, web_app.clock)
+    client, csrf = await web_app.signed_in(Role.SUPERVISOR)
+    r = await client.post(f"/api/tickets/{tid}/hold", json={"hold": True}, headers={"X-CSRF-Token": csrf})
+    assert r.status == 200, await r.text()
+    assert (await r.json())["hold"] is True
+    assert [e.ticket_id for e in await _audit(web_app, "ticket.hold")] == [tid]
+    officer, officer_csrf = await web_app.signed_in(Role.FACILITY_OFFICER)
+    r = await officer.post(
+        f"/api/tickets/{tid}/hold", json={"hold": False}, headers={"X-CSRF-Token": officer_csrf}
+    )
+    assert r.status == 403
+    r = await client.post(f"/api/tickets/{tid}/hold", json={"hold": "yes"}, headers={"X-CSRF-Token": csrf})
+    assert r.status == 400  # a bool, not a word
+    assert (await (await client.get(f"/api/tickets/{tid}")).json())["hold"] is True
