@@ -89,3 +89,24 @@ async def test_the_election_lets_one_node_in_at_a_time(sample_app: App, settings
             assert after  # given back when the first node's block ended
     finally:
         await other.close()
+
+
+async def test_two_asterisk_boxes_with_their_systemname_make_two_calls(sample_app: App) -> None:
+    """Asterisk prefixes UNIQUEID with its systemname: the same epoch.sequence on two boxes is two calls."""
+    from callcenter.asterisk import variables as v
+    from callcenter.asterisk.server import FastAgiServer
+    from callcenter.asterisk.simulate import SimulatedCall, simulate_call
+
+    server = FastAgiServer(sample_app.handlers, host="127.0.0.1", port=0)
+    await server.start()
+    try:
+        refs = set()
+        for box in ("tongdai-a", "tongdai-b"):
+            call = SimulatedCall(uniqueid=f"{box}-1795380439.44", dialled="0968115115", outcomes=("answer",))
+            result = await simulate_call("127.0.0.1", server.port, call)
+            assert result.routed and result.ended.server_closed
+            refs.add(result.route.variables[v.TICKET_REF])
+            assert result.route.variables[v.RECORDING] == f"hotline-{box}-1795380439.44"
+    finally:
+        await server.close()
+    assert len(refs) == 2

@@ -855,3 +855,24 @@ def test_the_end_of_the_talk_is_stamped_before_the_survey_and_at_the_hang_up(dia
     first, second = handler[0], handler[1]
     assert (first.number, first.app, first.args) == (1, "Set", f"{v.HANGUP_MS}={_NOW_MS}")
     assert second.app == "AGI" and second.args.endswith("/call_ended")
+
+
+# --- several service nodes ----------------------------------------------------------------------------------
+
+
+def test_a_second_node_is_tried_only_when_the_first_heard_nothing(
+    dialplan: Dialplan, hotline_globals: dict[str, str]
+) -> None:
+    assert hotline_globals["HOTLINE_AGI_URL_2"] == ""  # none by default: the fixed fallback as before
+    prios = dialplan.contexts["hotline-in"].extensions["_X."]
+    first = next(i for i, p in enumerate(prios) if is_route_call(p))
+    skip, switch, retry, routed = prios[first + 1 : first + 5]
+    assert skip.app == "GotoIf"
+    condition, branch = condition_and_branches(skip.args)
+    assert condition == '$["${AGISTATUS}" != "FAILURE" | "${HOTLINE_AGI_URL_2}" = ""]' and branch == "routed"
+    # the channel keeps the node that answered: rate_call and call_ended (the hang-up handler, which runs
+    # on this channel) read ${HOTLINE_AGI_URL}, now the second node's address
+    assert (switch.app, switch.args) == ("Set", "HOTLINE_AGI_URL=${HOTLINE_AGI_URL_2}")
+    assert is_route_call(retry) and routed.label == "routed"
+    # and the route's own marker is checked after both attempts
+    assert any(checks_route_ok(p) for p in prios[first + 4 :])
