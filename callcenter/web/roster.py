@@ -18,7 +18,7 @@ from callcenter.domain.access import Principal
 from callcenter.domain.facility import Facility
 from callcenter.domain.hotline_health import FAIL_REASON_LABELS_VI, RECENT, HotlineHealth
 from callcenter.domain.roster import Assignment, Override, Tier
-from callcenter.services.errors import NotFound
+from callcenter.services.errors import InvalidInput, NotFound
 from callcenter.services.roster import Schedule
 from callcenter.web.context import now, principal, services, state
 from callcenter.web.errors import ApiError, from_validation
@@ -66,10 +66,21 @@ def health_out(h: HotlineHealth, since: datetime, at: datetime) -> FacilityHealt
     )
 
 
+HEALTH_PERIODS = (7, 30, 90)  # days a hotline's record is shown over (?days=)
+
+
+def health_days(request: web.Request) -> int:
+    """The period asked for with ?days=, 30 by default (RECENT); anything else is a clear 400."""
+    raw = request.query.get("days", str(RECENT.days))
+    if not raw.isdigit() or int(raw) not in HEALTH_PERIODS:
+        raise InvalidInput("kỳ phải là 7, 30 hoặc 90 ngày / days must be 7, 30 or 90", field="days")
+    return int(raw)
+
+
 async def facilities_with_health(request: web.Request) -> list[FacilityOut]:
-    """The facilities the signed-in person may see, each with its hotline's last 30 days."""
+    """The facilities the signed-in person may see, each with its hotline's last ?days= days."""
     at = now(request)
-    since = at - RECENT
+    since = at - timedelta(days=health_days(request))
     found = await services(request).reports.hotline_health(principal(request), since, at)
     health = {h.facility_code: h for h in found}
     out = []

@@ -22,9 +22,11 @@ from callcenter.web.context import audit, now, principal, services, state
 from callcenter.web.errors import ApiError, from_service, from_validation
 from callcenter.web.render import render
 from callcenter.web.roster import (
+    HEALTH_PERIODS,
     TIER_LABELS_VI,
     facilities_with_health,
     facility_for,
+    health_days,
     roster_week,
     visible_facilities,
 )
@@ -362,6 +364,8 @@ async def facilities_page(request: web.Request) -> web.StreamResponse:
         {
             **_helpers(request),
             "facilities": facilities,
+            "days": health_days(request),
+            "periods": HEALTH_PERIODS,
             "flagged": sum(1 for f in facilities if f.not_viettel),
             "silent": sum(1 for f in facilities if f.health is not None and f.health.silent),
             "percent": lambda rate: "—" if rate is None else f"{rate * 100:.0f}%".replace(".", ","),

@@ -70,3 +70,26 @@ async def test_health_counts_a_known_set_of_calls(web_app: Web) -> None:
     # The last answered BVDK call as local time (UTC+7).
     local = (bvdk.last_answered_at + timedelta(hours=7)).strftime("%d/%m/%Y %H:%M")
     assert local in html
+
+
+async def test_the_period_is_chosen_7_30_or_90_days(web_app: Web) -> None:
+    app, clock = web_app.app, web_app.clock
+    await call(app, BVDK, ANSWERED_FIRST)  # 20 days ago: in the 30 and 90 day periods, not in 7
+    clock.advance(days=20)
+    client, _ = await web_app.signed_in(Role.SUPERVISOR)
+
+    async def calls(query: str) -> int:
+        body = await (await client.get("/api/facilities" + query)).json()
+        return int({f["code"]: f["health"] for f in body["facilities"]}["BVDK-TH"]["calls"])
+
+    assert (await calls("?days=7"), await calls(""), await calls("?days=30"), await calls("?days=90")) == (
+        0,
+        1,
+        1,
+        1,
+    )
+    bad = await client.get("/api/facilities?days=14")
+    assert bad.status == 400 and "7, 30 hoặc 90" in await bad.text()
+    html = await (await client.get("/co-so?days=7")).text()
+    assert "Số liệu cuộc gọi trong 7 ngày qua" in html
+    assert '<strong aria-current="true">7 ngày</strong>' in html and 'href="/co-so?days=90"' in html
