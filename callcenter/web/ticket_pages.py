@@ -262,8 +262,10 @@ async def _render_roster(
     report: list[RosterError] | None = None,
     notice: str | None = None,
     status: int = 200,
+    confirm_override: int | None = None,
 ) -> web.Response:
     week = await roster_week(request)
+    confirm = next((o for o in week.overrides if o.id == confirm_override), None)
     tiers = list(TIER_LABELS_VI.items())
     return render(
         request,
@@ -278,6 +280,7 @@ async def _render_roster(
             "error": error,
             "report": report or [],
             "notice": notice,
+            "confirm": confirm,
         },
         title=f"Lịch trực tuần — {week.facility_name}",
         status=status,
@@ -333,6 +336,13 @@ async def roster_submit(request: web.Request) -> web.StreamResponse:
                     _form_text(form, "reason"),
                     at,
                 )
+            case "confirm_delete_override":
+                # The list's button only asks: the page comes back with the override named and a
+                # second button that deletes it (no script needed, nothing deleted by one slip).
+                raw = _form_text(form, "override_id").strip()
+                if not raw.isdigit() or await roster.override_facility(int(raw)) != facility.code:
+                    raise InvalidInput("Không tìm thấy lịch đột xuất / no such override", field="override_id")
+                return await _render_roster(request, confirm_override=int(raw))
             case "delete_override":
                 raw = _form_text(form, "override_id").strip()
                 if not raw.isdigit() or await roster.override_facility(int(raw)) != facility.code:

@@ -42,7 +42,7 @@ async def test_override_api_fills_a_gap_and_deleting_it_on_the_page_shows_it_red
     assert not _saturday_duty_gaps(week) and [o["id"] for o in week["overrides"]] == [override["id"]]
     page = await (await admin.get("/lich-truc/TTYT-HH", params=WEEK)).text()
     assert "Bình (0983214568)" in page and "Thiếu Cán bộ trực</strong> 28/11" not in page
-    assert 'value="delete_override"' in page and "/api/roster/export" in page
+    assert 'value="confirm_delete_override"' in page and "/api/roster/export" in page
     # Refusals name the field.
     for bad, field in (
         ({**body, "end": body["start"]}, "end"),
@@ -52,7 +52,17 @@ async def test_override_api_fills_a_gap_and_deleting_it_on_the_page_shows_it_red
     ):
         r = await admin.post("/api/roster/TTYT-HH/overrides", json=bad, headers=h)
         assert r.status == 400 and (await r.json())["error"]["field"] == field, (field, await r.text())
-    # Delete through the page form: the Saturday gap is back, in red.
+    # Delete through the page form: the list's button only asks, naming the override ...
+    asked = await admin.post(
+        "/lich-truc/TTYT-HH?start=2026-11-23",
+        data={"csrf_token": csrf, "action": "confirm_delete_override", "override_id": str(override["id"])},
+    )
+    confirm = await asked.text()
+    assert asked.status == 200 and "Xoá lịch trực đột xuất?" in confirm and "Xoá hẳn" in confirm
+    assert "Bình (0983214568)" in confirm and 'value="delete_override"' in confirm
+    week = await (await admin.get("/api/roster/TTYT-HH/week", params=WEEK)).json()
+    assert [o["id"] for o in week["overrides"]] == [override["id"]]  # nothing deleted yet
+    # ... and its second button deletes: the Saturday gap is back, in red.
     r = await admin.post(
         "/lich-truc/TTYT-HH?start=2026-11-23",
         data={"csrf_token": csrf, "action": "delete_override", "override_id": str(override["id"])},
