@@ -31,6 +31,9 @@ class AuditAction(StrEnum):
     USER_UPDATE = "user.update"
     USER_DEACTIVATE = "user.deactivate"
     USER_PASSWORD = "user.password"
+    ROSTER_IMPORT = "roster.import"
+    OVERRIDE_ADD = "roster.override_add"
+    OVERRIDE_DELETE = "roster.override_delete"
 
 
 FORBIDDEN_DETAIL_KEYS = frozenset(

@@ -9,6 +9,7 @@ file instead.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -18,9 +19,10 @@ from callcenter.domain.access import Principal
 from callcenter.domain.facility import Facility
 from callcenter.domain.hotline_health import FAIL_REASON_LABELS_VI, RECENT, HotlineHealth
 from callcenter.domain.roster import Assignment, Override, Tier
+from callcenter.services.audit import AuditAction
 from callcenter.services.errors import InvalidInput, NotFound
 from callcenter.services.roster import Schedule
-from callcenter.web.context import now, principal, services, state
+from callcenter.web.context import audit, now, principal, services, state
 from callcenter.web.errors import ApiError, from_validation
 from callcenter.web.io import json_response, parse_body
 from callcenter.web.ticket_schemas import (
@@ -183,6 +185,19 @@ async def roster_week(request: web.Request) -> RosterWeekOut:
     return _week(facility, start, await services(request).roster.week(facility.code, start), tz)
 
 
+# --- audit -----------------------------------------------------------------------------------------------
+
+
+async def audit_override(
+    request: web.Request, action: str, facility_code: str, override_id: int, o: Override | None = None
+) -> None:
+    """A roster edit in the audit log: which facility, tier and hours (no names or numbers)."""
+    detail: dict[str, Any] = {"facility": facility_code, "override_id": override_id}
+    if o is not None:
+        detail |= {"tier": o.tier.value, "start": o.start.isoformat(), "end": o.end.isoformat()}
+    await audit(request, action, detail=detail)
+
+
 # --- API -------------------------------------------------------------------------------------------------
 
 
@@ -200,14 +215,18 @@ async def override_add_api(request: web.Request) -> web.StreamResponse:
     added = await services(request).roster.add_override(
         facility.code, body.tier, body.officer, body.phone, body.start, body.end, body.reason, now(request)
     )
+    await audit_override(request, AuditAction.OVERRIDE_ADD, facility.code, added.seq, added)
     return json_response(override_out(added, state(request).config.tz), status=201)
 
 
 async def override_delete_api(request: web.Request) -> web.StreamResponse:
     override_id = int(request.match_info["override_id"])
     roster = services(request).roster
-    await facility_for(request, principal(request), await roster.override_facility(override_id))
+    facility = await facility_for(request, principal(request), await roster.override_facility(override_id))
     await roster.delete_override(override_id)
+    await audit(
+        request, AuditAction.OVERRIDE_DELETE, detail={"facility": facility.code, "override_id": override_id}
+    )
     return web.Response(status=204)
 
 
@@ -250,6 +269,7 @@ async def roster_import(request: web.Request) -> web.StreamResponse:
             **report.model_dump(),
         }
         return json_response(body, status=400)
+    await audit(request, AuditAction.ROSTER_IMPORT, detail={"lines": text.count("\n")})
     return json_response(RosterImportOut(ok=True, errors=[]))
 
 

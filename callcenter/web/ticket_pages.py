@@ -24,6 +24,7 @@ from callcenter.web.render import render
 from callcenter.web.roster import (
     HEALTH_PERIODS,
     TIER_LABELS_VI,
+    audit_override,
     facilities_with_health,
     facility_for,
     health_days,
@@ -326,7 +327,7 @@ async def roster_submit(request: web.Request) -> web.StreamResponse:
     try:
         match action:
             case "add_override":
-                await roster.add_override(
+                added = await roster.add_override(
                     facility.code,
                     _form_text(form, "tier"),
                     _form_text(form, "officer"),
@@ -336,6 +337,7 @@ async def roster_submit(request: web.Request) -> web.StreamResponse:
                     _form_text(form, "reason"),
                     at,
                 )
+                await audit_override(request, AuditAction.OVERRIDE_ADD, facility.code, added.seq, added)
             case "confirm_delete_override":
                 # The list's button only asks: the page comes back with the override named and a
                 # second button that deletes it (no script needed, nothing deleted by one slip).
@@ -348,8 +350,12 @@ async def roster_submit(request: web.Request) -> web.StreamResponse:
                 if not raw.isdigit() or await roster.override_facility(int(raw)) != facility.code:
                     raise InvalidInput("Không tìm thấy lịch đột xuất / no such override", field="override_id")
                 await roster.delete_override(int(raw))
+                await audit_override(request, AuditAction.OVERRIDE_DELETE, facility.code, int(raw))
             case "import":
-                errors = await roster.import_csv(await _csv_from_form(form), at)
+                csv_text = await _csv_from_form(form)
+                errors = await roster.import_csv(csv_text, at)
+                if not errors:
+                    await audit(request, AuditAction.ROSTER_IMPORT, detail={"lines": csv_text.count("\n")})
                 if errors:
                     return await _render_roster(
                         request,

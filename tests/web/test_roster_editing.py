@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from callcenter.domain.access import Role
+from callcenter.domain.access import Principal, Role
+from callcenter.services.ports_people import AuditFilter
 from tests.web.conftest import Web
 
 ROTA = (
@@ -121,3 +122,28 @@ async def test_page_forms_add_an_override_and_report_a_bad_csv(web_app: Web) -> 
     assert "add_override" not in page and "/api/roster/export" not in page
     r = await supervisor.post("/lich-truc/BVDK-TH", data={**form, "csrf_token": s_csrf})
     assert r.status == 403
+
+
+async def test_roster_edits_are_in_the_audit_log_without_names_or_numbers(web_app: Web) -> None:
+    admin, csrf = await web_app.signed_in(Role.ADMIN)
+    h = {"X-CSRF-Token": csrf}
+    r = await admin.post("/api/roster/import", data=ROTA.encode(), headers={**h, "Content-Type": "text/csv"})
+    assert r.status == 200
+    body = {
+        "tier": "duty_officer",
+        "officer": "Bình",
+        "phone": "0983214568",
+        "start": "2026-11-28T07:30:00+07:00",
+        "end": "2026-11-30T07:30:00+07:00",
+        "reason": "trực cuối tuần",
+    }
+    override = await (await admin.post("/api/roster/TTYT-HH/overrides", json=body, headers=h)).json()
+    assert (await admin.delete(f"/api/roster/overrides/{override['id']}", headers=h)).status == 204
+    me = Principal(web_app.ids[Role.ADMIN], "quantri", Role.ADMIN)
+    entries = await web_app.audit.query(me, AuditFilter(username="quantri"))
+    roster = [(e.action, e.detail) for e in entries if e.action.startswith("roster.")]
+    assert sorted(a for a, _ in roster) == ["roster.import", "roster.override_add", "roster.override_delete"]
+    added = next(d for a, d in roster if a == "roster.override_add")
+    assert added["facility"] == "TTYT-HH" and added["override_id"] == override["id"]
+    assert added["tier"] == "duty_officer" and added["start"].startswith("2026-11-28")
+    assert "Bình" not in str(roster) and "0983214568" not in str(roster)
