@@ -120,6 +120,7 @@ class CallService:
         the call is routed in the same transaction (`ReceivedCall.route`): one durable commit in all."""
         started = time.perf_counter()
         dialled = phone.normalise(incoming.dialled_number)
+        await self._directory.ensure_loaded()
         for _ in range(_STALE_RETRIES):
             facility = self._facility_of(dialled)
             targets = await self._chain(facility, now) if facility is not None else ()
@@ -254,8 +255,7 @@ class CallService:
         """The caller's keypad entry: a facility, "don't know", nothing, or a code nobody has."""
         facility: Facility | None = None
         if digits.strip() and digits.strip() != self._policy.dont_know_key:
-            if self._directory.version is None:
-                await self._directory.reload()
+            await self._directory.ensure_loaded()
             facility = self._directory.by_keypad(digits.strip())
         choice = interpret_keypad(
             digits, dont_know_key=self._policy.dont_know_key, is_known=lambda _: facility is not None
@@ -341,12 +341,10 @@ class CallService:
     async def _end(
         self, incoming: IncomingCall, report: CallEndReport, recordings: RecordingNames, now: datetime
     ) -> CallOutcome | None:
-        if self._directory.version is None:
-            # Loaded before the unit, never inside it: on SQLite the unit holds the one writer's lock
-            # that the directory's own read would wait for.
-            await self._directory.reload()
+        # Loaded before the unit, never inside it: on SQLite the unit holds the one writer's lock that
+        # the directory's own read would wait for.
+        await self._directory.ensure_loaded()
         late: ReceivedCall | None = None
-        late_facility: str | None = None
         async with self._call_path() as unit:
             if incoming.call_id:
                 call = await unit.call_by_id(incoming.call_id)
@@ -360,7 +358,6 @@ class CallService:
                 late = await self._open(
                     unit, incoming, dialled, facility, None, now, "received_late", call is not None
                 )
-                late_facility = facility.code if facility else None
                 self._log_received(late, incoming, "received_late")
                 call = await unit.call_by_id(late.call_id)
                 assert call is not None
@@ -424,7 +421,7 @@ class CallService:
             await unit.add_events(call.ticket_id, events, now)
             await unit.commit()
         if late is not None:
-            self._metrics.call_received(late_facility)
+            self._metrics.call_received(late.facility.code if late.facility else None)
         self._metrics.call_ended(call.facility_code, outcome.state.value)
         log.info(
             "call.ended",

@@ -66,6 +66,11 @@ class RoutingDirectory:
         self.version = version
         log.info("routing.directory_loaded", version=version, facilities=len(facilities))
 
+    async def ensure_loaded(self) -> None:
+        """Load it if nothing is loaded yet (a later change is caught by the routing version check)."""
+        if self.version is None:
+            await self.reload()
+
     def by_hotline(self, number: str) -> Facility | None:
         return self._by_hotline.get(number)
 
