@@ -8,7 +8,7 @@ import signal
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import structlog
@@ -17,8 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callcenter.asterisk.ari import AriClient, AriConfig
 from callcenter.asterisk.handlers import CallEntryPoints, Handler, IvrSettings, entry_point_table
 from callcenter.asterisk.server import FastAgiServer
+from callcenter.domain.outbound import CallbackRules
 from callcenter.domain.routing import TargetTier
 from callcenter.logging import configure_logging
 from callcenter.services.audit import AuditService
@@ -27,6 +29,7 @@ from callcenter.services.directory import RoutingDirectory
 from callcenter.services.facilities import FacilityService
 from callcenter.services.holidays_vn import vietnam_holidays
 from callcenter.services.metrics import NO_METRICS, Metrics
+from callcenter.services.outbound import OutboundPolicy, OutboundService
 from callcenter.services.report_docx import ReportHeader
 from callcenter.services.reports import ReportService
 from callcenter.services.retention import RetentionPolicy, RetentionService
@@ -87,10 +90,17 @@ class App:
     metrics: PrometheusMetrics
     journal: FileJournal
     retention: RetentionService
+    # The calls we place over ARI (callbacks, test calls); None when [ari] is not enabled.
+    outbound: OutboundService | None = None
+    ari: AriClient | None = None
     # The speech model of this process's transcription workers: None until loaded, or why not.
     speech: SpeechModelState = field(default_factory=lambda: SpeechModelState())
 
     async def close(self) -> None:
+        if self.outbound is not None:
+            await self.outbound.close()
+        if self.ari is not None:
+            await self.ari.close()
         await self.uow.close()
         await self.call_path.close()
         await self.engine.dispose()
@@ -155,6 +165,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         max_failures_per_address=http.login_max_failures_per_address,
         failure_window=timedelta(minutes=http.login_window_minutes),
     )
+    ari, outbound = build_outbound(settings, uow, clock)
     return App(
         settings,
         engine,
@@ -181,7 +192,47 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
                 personal_data_days=settings.retention.personal_data_days,
             ),
         ),
+        outbound=outbound,
+        ari=ari,
     )
+
+
+def build_outbound(
+    settings: Settings,
+    uow: SqlUnitOfWorkFactory,
+    clock: Callable[[], datetime],
+    *,
+    app_name: str | None = None,
+) -> tuple[AriClient | None, OutboundService | None]:
+    """The ARI client and the service of the calls we place, when [ari] is enabled. `app_name` gives a
+    process its own Stasis app (the CLI's probes beside a running `serve`)."""
+    a = settings.ari
+    if not a.enabled:
+        return None, None
+    client = AriClient(
+        AriConfig(
+            url=a.url,
+            username=a.username,
+            password=a.password,
+            app=app_name or a.app,
+            dial_template=settings.routing.dial_template,
+            request_timeout_s=a.request_timeout_s,
+        )
+    )
+    policy = OutboundPolicy(
+        tz=settings.tz,
+        caller_id=a.caller_id,
+        rules=CallbackRules(
+            start=time.fromisoformat(a.callback_start),
+            end=time.fromisoformat(a.callback_end),
+            max_per_day=a.callback_max_per_day,
+        ),
+        ring_timeout_s=a.ring_timeout_s,
+        accept_timeout_s=a.accept_timeout_s,
+        survey_timeout_s=a.survey_timeout_s,
+        busy_window=timedelta(seconds=settings.routing.stale_call_after_s),
+    )
+    return client, OutboundService(uow, client, policy, clock)
 
 
 def report_header(settings: Settings) -> ReportHeader:
@@ -363,6 +414,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     workers = start_workers(app, stop, settings.transcription.workers)
     workers.append(asyncio.create_task(_maintenance(app, stop), name="maintenance"))
+    workers.extend(start_outbound(app, stop))
     runner = web.AppRunner(build_web(app), access_log=None)  # the web middleware logs each request
     await runner.setup()
     site = web.TCPSite(runner, settings.http.host, settings.http.port)
@@ -424,6 +476,39 @@ async def apply_retention(app: App, now: datetime) -> None:
     async with elected(app.engine, "retention") as leader:
         if leader:
             await app.retention.run(now)
+
+
+def start_outbound(app: App, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """The ARI events loop (reconciling the calls we place at each connection) and the test-call
+    scheduler, when [ari] is enabled."""
+    if app.ari is None or app.outbound is None:
+        return []
+    outbound = app.outbound
+    tasks = [
+        asyncio.create_task(
+            app.ari.run_events(outbound, utc_now, stop, on_connected=lambda: outbound.reconcile(utc_now())),
+            name="ari-events",
+        )
+    ]
+    every = app.settings.ari.probe_every_hours
+    if every > 0:
+        tasks.append(asyncio.create_task(_probe_schedule(app, outbound, stop, every), name="probes"))
+    return tasks
+
+
+async def _probe_schedule(app: App, outbound: OutboundService, stop: asyncio.Event, every_h: float) -> None:
+    """Each minute, the facilities whose test call is due get one (on the elected node only)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 60.0)
+        if stop.is_set():
+            return
+        try:
+            async with elected(app.engine, "probes") as leader:
+                if leader:
+                    await outbound.probe_due(utc_now(), timedelta(hours=every_h))
+        except Exception:  # the database or Asterisk may be away: next minute
+            log.exception("probes.failed")
 
 
 def start_workers(app: App, stop: asyncio.Event, count: int) -> list[asyncio.Task[None]]:

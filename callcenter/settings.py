@@ -119,6 +119,37 @@ class RetentionSettings(BaseModel):
     personal_data_days: int = Field(default=0, ge=0)
 
 
+class AriSettings(BaseModel):
+    """The Asterisk REST Interface: callbacks from a ticket and test calls to the hotlines. Incoming
+    calls never depend on it (FastAGI). Run it on ONE node: Asterisk gives an app's events to one socket."""
+
+    enabled: bool = False
+    url: str = "http://127.0.0.1:8088/ari"
+    username: str = "hotline"
+    password: str = ""
+    app: str = "hotline"
+    # The number the called party sees: the hotline's.
+    caller_id: str = "19009095"
+    request_timeout_s: float = Field(default=10.0, gt=0)
+    ring_timeout_s: int = Field(default=30, ge=5, le=120)
+    accept_timeout_s: float = Field(default=15.0, gt=0)  # to press 1 once answered
+    survey_timeout_s: float = Field(default=10.0, gt=0)
+    # Callbacks only within these local hours, and at most this many per ticket per day.
+    callback_start: str = "07:00"
+    callback_end: str = "21:00"
+    callback_max_per_day: int = Field(default=3, ge=1, le=20)
+    # Test calls: each facility's hotline about this often (0: never), at spread times of day and night.
+    probe_every_hours: float = Field(default=0, ge=0)
+
+    @field_validator("callback_start", "callback_end")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        from datetime import time
+
+        time.fromisoformat(value)  # "07:00"; raises with a clear message otherwise
+        return value
+
+
 class LoggingSettings(BaseModel):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -161,6 +192,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    ari: AriSettings = Field(default_factory=AriSettings)
 
     @field_validator("timezone")
     @classmethod

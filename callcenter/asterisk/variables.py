@@ -106,3 +106,12 @@ class DialStatus(StrEnum):
     DONTCALL = "DONTCALL"
     TORTURE = "TORTURE"
     INVALIDARGS = "INVALIDARGS"
+
+
+# --- ARI: the legs of the calls we place (callbacks, test calls) --------------------------------------
+# We originate each leg into this dialplan context; answered, it starts MixMonitor when HOTLINE_RECORDING
+# is set (the same files as an incoming call's) and enters Stasis(${HOTLINE_ARI_APP},${HOTLINE_ARI_ARGS}).
+ARI_LEG_CONTEXT: Final = "hotline-ari-leg"
+ARI_ARGS: Final = "HOTLINE_ARI_ARGS"  # "out,<outbound id>,<leg>": the Stasis app's arguments
+ARI_APP: Final = "HOTLINE_ARI_APP"  # our Stasis application (a global; we also set it on the leg)
+ARI_ARGS_TAG: Final = "out"  # first Stasis argument of our legs; other channels in the app are not ours

@@ -17,6 +17,7 @@ from callcenter.domain.routing import Target
 from callcenter.domain.satisfaction import RatingCounts
 from callcenter.domain.ticket import TicketScope
 from callcenter.domain.turns import Turn
+from callcenter.services.ports_outbound import OutboundRepository
 from callcenter.services.ports_people import AuditRepository, SessionRepository, UserRepository
 
 
@@ -498,6 +499,8 @@ class UnitOfWork(Protocol):
     def sessions(self) -> SessionRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def outbound(self) -> OutboundRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

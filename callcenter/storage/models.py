@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -296,3 +297,48 @@ class TicketNoteRow(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[datetime]
     text: Mapped[str] = mapped_column(Text)
+
+
+class OutboundCallRow(Base):
+    """A call we place over ARI (a callback from a ticket, a test call to a hotline). Written BEFORE the
+    originate that creates its first leg, so a crash between the two never places an unrecorded call.
+    The legs' channel ids and the bridge id derive from the row's id (`domain.outbound.channel_id`)."""
+
+    __tablename__ = "outbound_calls"
+    __table_args__ = (
+        # One callback at a time per ticket and one probe at a time per facility, across every node.
+        Index(
+            "uq_outbound_calls_active_callback",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("kind = 'callback' AND state != 'done'"),
+            postgresql_where=text("kind = 'callback' AND state != 'done'"),
+        ),
+        Index(
+            "uq_outbound_calls_active_probe",
+            "facility_code",
+            unique=True,
+            sqlite_where=text("kind = 'probe' AND state != 'done'"),
+            postgresql_where=text("kind = 'probe' AND state != 'done'"),
+        ),
+        Index("ix_outbound_calls_kind_created", "kind", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # callback | probe
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    facility_code: Mapped[str | None] = mapped_column(String(32))
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    number: Mapped[str] = mapped_column(String(32), default="")  # a probe's hotline; "" for a callback
+    recording: Mapped[str | None] = mapped_column(String(200))  # base name of the citizen leg's files
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]  # the (first) leg answered
+    accepted_at: Mapped[datetime | None]  # its key 1 pressed
+    talk_started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    ring_ms: Mapped[int | None]  # how long the (first) leg rang before it answered or gave up
+    talk_s: Mapped[int | None]
+    survey: Mapped[str | None] = mapped_column(String(16))  # resolved | not_resolved
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -17,6 +17,7 @@ from typing import Self
 import aiosqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from callcenter.storage.outbound import SqlOutboundRepository
 from callcenter.storage.people import SqlAuditRepository, SqlSessionRepository, SqlUserRepository
 from callcenter.storage.repositories import (
     SqlCallRepository,
@@ -208,6 +209,7 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(self._session)
         self.sessions = SqlSessionRepository(self._session)
         self.audit = SqlAuditRepository(self._session)
+        self.outbound = SqlOutboundRepository(self._session)
         return self
 
     def _release(self) -> None:

@@ -1,0 +1,192 @@
+"""Calls we place (over ARI): a callback to a citizen from a ticket, and a test call ("cuộc gọi kiểm tra")
+to a facility's hotline. Pure rules: what an attempt's outcome is, when a callback may be placed.
+
+A callback rings the officer first; only when the officer accepts (presses 1, so a voicemail never
+"answers") is the citizen rung, then both are bridged. A probe rings the hotline, plays an announcement
+and asks the answerer to press 1.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+
+class OutboundKind(StrEnum):
+    CALLBACK = "callback"
+    PROBE = "probe"
+
+
+class Leg(StrEnum):
+    OFFICER = "officer"  # a callback's first leg
+    CITIZEN = "citizen"  # a callback's second leg
+    HOTLINE = "hotline"  # a probe's only leg
+
+
+class OutboundState(StrEnum):
+    PENDING = "pending"  # row written, the originate not yet confirmed by Asterisk
+    RINGING = "ringing"  # a leg is being rung
+    ACCEPTING = "accepting"  # a leg answered; waiting for its key 1
+    TALKING = "talking"  # officer and citizen bridged
+    SURVEY = "survey"  # the citizen is asked whether the complaint was resolved
+    DONE = "done"
+
+    @property
+    def active(self) -> bool:
+        return self is not OutboundState.DONE
+
+
+class Outcome(StrEnum):
+    TALKED = "talked"  # a callback: the citizen and the officer talked
+    HUMAN = "human"  # a probe: answered and 1 pressed
+    NO_KEY = "no_key"  # answered but 1 never pressed (a voicemail, or someone who did not understand)
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"  # Asterisk refused the originate, or ARI was unreachable
+    UNKNOWN = "unknown"  # our service lost track of it (a crash): not counted as the hotline's failure
+
+    @property
+    def reached_human(self) -> bool:
+        return self in (Outcome.TALKED, Outcome.HUMAN)
+
+
+OUTCOME_LABELS_VI: dict[Outcome, str] = {
+    Outcome.TALKED: "Đã nói chuyện",
+    Outcome.HUMAN: "Có người nghe (đã bấm 1)",
+    Outcome.NO_KEY: "Nghe máy nhưng không bấm 1 (hộp thư thoại?)",
+    Outcome.BUSY: "Máy bận",
+    Outcome.NO_ANSWER: "Không nghe máy",
+    Outcome.UNREACHABLE: "Không liên lạc được",
+    Outcome.FAILED: "Không gọi được (lỗi tổng đài)",
+    Outcome.UNKNOWN: "Không rõ (dịch vụ khởi động lại)",
+}
+
+# Q.850 causes Asterisk gives a leg that never answered (shared/asterisk/scenarios: 486 -> 17,
+# 503 -> 34, no contact -> 3, Timer B -> 18). A ring that times out ends with 0, 16 or 19.
+_BUSY_CAUSES = frozenset({17})
+_UNREACHABLE_CAUSES = frozenset({1, 2, 3, 18, 20, 22, 27, 28, 31, 34, 38, 41, 42, 44, 47, 58, 88})
+
+
+def unanswered_outcome(cause: int | None) -> Outcome:
+    """What a leg that ended before it was answered means, from its hang-up cause."""
+    if cause in _BUSY_CAUSES:
+        return Outcome.BUSY
+    if cause in _UNREACHABLE_CAUSES:
+        return Outcome.UNREACHABLE
+    return Outcome.NO_ANSWER
+
+
+class SurveyAnswer(StrEnum):
+    RESOLVED = "resolved"  # pressed 1
+    NOT_RESOLVED = "not_resolved"  # pressed 2
+
+
+def survey_answer(digit: str) -> SurveyAnswer | None:
+    return {"1": SurveyAnswer.RESOLVED, "2": SurveyAnswer.NOT_RESOLVED}.get(digit)
+
+
+SURVEY_LABELS_VI: dict[SurveyAnswer, str] = {
+    SurveyAnswer.RESOLVED: "Người phản ánh xác nhận đã được giải quyết",
+    SurveyAnswer.NOT_RESOLVED: "Người phản ánh cho biết chưa được giải quyết",
+}
+
+
+@dataclass(frozen=True)
+class CallbackRules:
+    """When callbacks may be placed: local hours [start, end) and attempts per ticket per local day."""
+
+    start: time = time(7, 0)
+    end: time = time(21, 0)
+    max_per_day: int = 3
+
+
+class CallbackRefused(StrEnum):
+    NIGHT = "night"
+    TOO_MANY = "too_many"
+    NO_NUMBER = "no_number"  # the ticket has no caller number (withheld, or removed by retention)
+    NO_OFFICER_PHONE = "no_officer_phone"  # the officer asking has no phone on their account
+    IN_PROGRESS = "in_progress"  # a callback for this ticket is being placed now
+
+
+REFUSAL_MESSAGES_VI: dict[CallbackRefused, str] = {
+    CallbackRefused.NIGHT: "Không gọi lại ngoài giờ cho phép",
+    CallbackRefused.TOO_MANY: "Đã gọi lại đủ số lần cho phép trong ngày",
+    CallbackRefused.NO_NUMBER: "Phản ánh không có số điện thoại người gọi",
+    CallbackRefused.NO_OFFICER_PHONE: "Tài khoản của bạn chưa có số điện thoại để nhận cuộc gọi",
+    CallbackRefused.IN_PROGRESS: "Đang có một cuộc gọi lại cho phản ánh này",
+}
+
+
+def callback_refusal(
+    rules: CallbackRules,
+    local_now: datetime,
+    attempts_today: int,
+    *,
+    has_number: bool,
+    has_officer_phone: bool,
+    in_progress: bool,
+) -> CallbackRefused | None:
+    """Why a callback may not be placed now (None: it may). `local_now` is in the hotline's zone."""
+    if not has_number:
+        return CallbackRefused.NO_NUMBER
+    if not has_officer_phone:
+        return CallbackRefused.NO_OFFICER_PHONE
+    if in_progress:
+        return CallbackRefused.IN_PROGRESS
+    if not within_hours(rules.start, rules.end, local_now.time()):
+        return CallbackRefused.NIGHT
+    if attempts_today >= rules.max_per_day:
+        return CallbackRefused.TOO_MANY
+    return None
+
+
+def dialable(number: str) -> bool:
+    """A number we can ring: digits (a leading + allowed), not withheld, not masked by retention."""
+    digits = number.removeprefix("+")
+    return len(digits) >= 3 and digits.isdigit()
+
+
+def within_hours(start: time, end: time, at: time) -> bool:
+    """[start, end) of a day; a window that wraps midnight (22:00-06:00) works too."""
+    if start <= end:
+        return start <= at < end
+    return at >= start or at < end
+
+
+def local_day_start(local_now: datetime) -> datetime:
+    """Midnight of `local_now`'s day, in its zone (for "attempts today")."""
+    day: date = local_now.date()
+    return datetime.combine(day, time(0, 0), tzinfo=local_now.tzinfo)
+
+
+def probe_due(code: str, last: datetime | None, now: datetime, every: timedelta) -> bool:
+    """Whether a facility's test call is due: `every` after its last one, give or take a quarter
+    (a per-facility, per-round offset), so the hotlines are not all rung at once and each one's test
+    times drift across day, night and holidays instead of falling at the same hour."""
+    if last is None:
+        return True
+    seed = zlib.crc32(f"{code}|{last.isoformat()}".encode())
+    factor = 0.75 + (seed % 1000) / 2000  # 0.75 .. 1.25
+    return now >= last + every * factor
+
+
+def channel_id(outbound_id: int, leg: Leg) -> str:
+    """The channel id we give Asterisk for a leg (ARI lets the originator choose it): a restart finds
+    the leg by the row alone, and a retried originate cannot place a second call (409)."""
+    return f"hotline-out-{outbound_id}-{leg.value}"
+
+
+def parse_channel_id(value: str) -> tuple[int, Leg] | None:
+    prefix = "hotline-out-"
+    if not value.startswith(prefix):
+        return None
+    number, _, leg = value[len(prefix) :].partition("-")
+    if not number.isdigit():
+        return None
+    try:
+        return int(number), Leg(leg)
+    except ValueError:
+        return None

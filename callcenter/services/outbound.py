@@ -1,0 +1,507 @@
+"""Calls we place: a callback from a ticket (officer first, then the citizen, bridged, then a one-key
+survey), and a test call to a facility's hotline (announcement, "press 1").
+
+The row is written and committed before the originate that creates its first leg; every leg's channel id
+derives from the row (`domain.outbound.channel_id`), so after a crash or a lost WebSocket `reconcile`
+finds each leg in Asterisk's channel list and finishes or closes the row. Events reach this service as
+plain method calls from the ARI adapter (`leg_answered`, `digit`, `leg_ended`, `playback_finished`);
+one call's events are handled one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from callcenter.domain.access import Principal
+from callcenter.domain.outbound import (
+    REFUSAL_MESSAGES_VI,
+    CallbackRefused,
+    CallbackRules,
+    Leg,
+    OutboundKind,
+    OutboundState,
+    Outcome,
+    SurveyAnswer,
+    callback_refusal,
+    channel_id,
+    dialable,
+    local_day_start,
+    parse_channel_id,
+    probe_due,
+    survey_answer,
+    unanswered_outcome,
+)
+from callcenter.domain.recordings import recording_name
+from callcenter.services.errors import Conflict, NotFound, PermissionDenied
+from callcenter.services.ports import UnitOfWorkFactory
+from callcenter.services.ports_outbound import (
+    LegEndedAtOnce,
+    OutboundExists,
+    OutboundRecord,
+    Telephony,
+    TelephonyError,
+    TelephonyGone,
+)
+
+log = structlog.get_logger(__name__)
+
+# The Stasis app's arguments on a leg (the dialplan passes HOTLINE_ARI_ARGS through): "out,<id>,<leg>".
+ARGS_TAG = "out"  # = asterisk.variables.ARI_ARGS_TAG (services do not import adapters)
+
+
+@dataclass(frozen=True)
+class OutboundPrompts:
+    """Sound names (sounds/<lang>/, dialplan/prompts.tsv)."""
+
+    officer_accept: str = "hotline-callback-officer"  # "Bấm phím 1 để gọi lại cho người phản ánh"
+    survey: str = "hotline-callback-survey"  # "Bấm 1 nếu đã được giải quyết, bấm 2 nếu chưa"
+    probe: str = "hotline-probe"  # "Đây là cuộc gọi kiểm tra... bấm phím 1"
+    thanks: str = "hotline-thanks"
+
+
+@dataclass(frozen=True)
+class OutboundPolicy:
+    tz: ZoneInfo
+    caller_id: str  # the number the called party sees (the hotline's)
+    rules: CallbackRules = field(default_factory=CallbackRules)
+    ring_timeout_s: int = 30
+    accept_timeout_s: float = 15.0  # to press 1 once answered
+    survey_timeout_s: float = 10.0
+    # Longest a probe may wait for a citizen's call to that facility to end before it is skipped.
+    busy_window: timedelta = timedelta(hours=4)
+    prompts: OutboundPrompts = field(default_factory=OutboundPrompts)
+
+
+class CallbackNotAllowed(Conflict):
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ProbeStarted:
+    outbound_id: int | None  # None: skipped
+    skipped: str = ""  # why: "in_progress", "busy_line", "failed"
+
+
+class OutboundService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        telephony: Telephony,
+        policy: OutboundPolicy,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._uow = uow
+        self._tel = telephony
+        self._policy = policy
+        self._clock = clock
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._timers: dict[int, asyncio.Task[None]] = {}
+
+    # --- starting a call ---------------------------------------------------------------------------
+
+    async def request_callback(self, ticket_id: int, who: Principal, now: datetime) -> int:
+        """Ring the asking officer's phone; the citizen is rung once the officer presses 1."""
+        if not who.can_edit_tickets():
+            raise PermissionDenied("Bạn không có quyền gọi lại / you may not place callbacks")
+        async with self._uow() as uow:
+            ticket = await uow.tickets.record(ticket_id)
+            if ticket is None or not who.can_see_ticket(ticket.facility_code, ticket.province):
+                raise NotFound("không tìm thấy phản ánh / ticket not found")
+            officer = await uow.users.by_id(who.user_id)
+            attempts = await uow.outbound.count_for_ticket_since(
+                ticket_id, local_day_start(now.astimezone(self._policy.tz))
+            )
+            in_progress = any(o.state.active for o in await uow.outbound.for_ticket(ticket_id))
+            refused = callback_refusal(
+                self._policy.rules,
+                now.astimezone(self._policy.tz),
+                attempts,
+                has_number=dialable(ticket.caller_number),
+                has_officer_phone=officer is not None and bool(officer.phone),
+                in_progress=in_progress,
+            )
+            if refused is not None:
+                raise CallbackNotAllowed(REFUSAL_MESSAGES_VI[refused], refused.value)
+            try:
+                outbound_id = await uow.outbound.add(
+                    OutboundKind.CALLBACK,
+                    now,
+                    ticket_id=ticket_id,
+                    facility_code=ticket.facility_code,
+                    requested_by=who.user_id,
+                )
+            except OutboundExists:  # another node placed one a moment ago
+                raise CallbackNotAllowed(
+                    REFUSAL_MESSAGES_VI[CallbackRefused.IN_PROGRESS], CallbackRefused.IN_PROGRESS.value
+                ) from None
+            await uow.tickets.add_event(
+                ticket_id, "callback.requested", {"outbound_id": outbound_id, "by": who.username}, now
+            )
+            await uow.commit()
+        assert officer is not None and officer.phone
+        log.info("outbound.callback_requested", outbound_id=outbound_id, ticket_id=ticket_id)
+        await self._originate(outbound_id, Leg.OFFICER, officer.phone, recording=None)
+        return outbound_id
+
+    async def probe(self, facility_code: str, now: datetime) -> ProbeStarted:
+        """A test call to the facility's hotline, unless one is in progress or a citizen's call to it is."""
+        async with self._uow() as uow:
+            facility = await uow.facilities.by_code(facility_code)
+            if facility is None:
+                raise NotFound("không tìm thấy cơ sở / facility not found")
+            if await uow.outbound.calls_in_progress(facility_code, now - self._policy.busy_window):
+                return ProbeStarted(None, "busy_line")
+            try:
+                outbound_id = await uow.outbound.add(
+                    OutboundKind.PROBE, now, facility_code=facility_code, number=facility.hotline
+                )
+            except OutboundExists:
+                return ProbeStarted(None, "in_progress")
+            await uow.commit()
+        log.info("outbound.probe_started", outbound_id=outbound_id, facility=facility_code)
+        ok = await self._originate(outbound_id, Leg.HOTLINE, facility.hotline, recording=None)
+        return ProbeStarted(outbound_id, "" if ok else "failed")
+
+    async def probe_due(self, now: datetime, every: timedelta) -> list[ProbeStarted]:
+        """A test call to each facility whose last one is `every` old (give or take, `probe_due`)."""
+        async with self._uow() as uow:
+            facilities = await uow.facilities.all()
+            last = await uow.outbound.last_probe_at()
+        started = []
+        for f in facilities:
+            if probe_due(f.code, last.get(f.code), now, every):
+                started.append(await self.probe(f.code, now))
+        return started
+
+    async def _originate(self, outbound_id: int, leg: Leg, number: str, *, recording: str | None) -> bool:
+        try:
+            await self._tel.originate(
+                channel_id(outbound_id, leg),
+                number,
+                stasis_args=(ARGS_TAG, str(outbound_id), leg.value),
+                recording=recording,
+                caller_id=self._policy.caller_id,
+                timeout_s=self._policy.ring_timeout_s,
+            )
+        except LegEndedAtOnce as exc:
+            log.info("outbound.leg_ended_at_once", outbound_id=outbound_id, leg=leg, error=str(exc))
+            if leg is Leg.CITIZEN:
+                await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
+            await self._finish(outbound_id, Outcome.UNREACHABLE, self._clock(), leg=leg)
+            return False
+        except TelephonyError as exc:
+            log.warning("outbound.originate_failed", outbound_id=outbound_id, leg=leg, error=str(exc))
+            if leg is Leg.CITIZEN:
+                await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
+            await self._finish(outbound_id, Outcome.FAILED, self._clock(), detail=f"originate: {exc}")
+            return False
+        await self._set(outbound_id, state=OutboundState.RINGING)
+        return True
+
+    # --- events (from the ARI adapter) -------------------------------------------------------------
+
+    async def leg_answered(self, channel: str, now: datetime) -> None:
+        """A leg entered our Stasis app: it was answered (the dialplan runs Stasis after the answer)."""
+        found = parse_channel_id(channel)
+        if found is None:
+            return
+        outbound_id, leg = found
+        async with self._lock(outbound_id):
+            row = await self._get(outbound_id)
+            if row is None or not row.state.active:
+                await self._hangup_quietly(channel)  # a leg of a call already closed
+                return
+            p = self._policy.prompts
+            if leg in (Leg.OFFICER, Leg.HOTLINE):
+                ring_ms = _ms(now - row.created_at)
+                await self._set(outbound_id, state=OutboundState.ACCEPTING, answered_at=now, ring_ms=ring_ms)
+                await self._play(channel, p.officer_accept if leg is Leg.OFFICER else p.probe, "accept")
+                self._arm(outbound_id, self._policy.accept_timeout_s, self._accept_timed_out)
+            else:  # the citizen answered the callback: bridge them with the waiting officer
+                self._disarm(outbound_id)
+                try:
+                    await self._tel.bridge(
+                        _bridge_id(outbound_id),
+                        [channel_id(outbound_id, Leg.OFFICER), channel],
+                    )
+                except TelephonyError as exc:
+                    log.warning("outbound.bridge_failed", outbound_id=outbound_id, error=str(exc))
+                    await self._hangup_quietly(channel)
+                    await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
+                    await self._finish(outbound_id, Outcome.FAILED, now, detail=f"bridge: {exc}")
+                    return
+                await self._set(outbound_id, state=OutboundState.TALKING, talk_started_at=now)
+                log.info("outbound.callback_talking", outbound_id=outbound_id)
+
+    async def digit(self, channel: str, digit: str, now: datetime) -> None:
+        found = parse_channel_id(channel)
+        if found is None:
+            return
+        outbound_id, leg = found
+        async with self._lock(outbound_id):
+            row = await self._get(outbound_id)
+            if row is None or not row.state.active:
+                return
+            if row.state is OutboundState.ACCEPTING and digit == "1":
+                self._disarm(outbound_id)
+                if leg is Leg.HOTLINE:
+                    await self._set(outbound_id, accepted_at=now)
+                    await self._finish(outbound_id, Outcome.HUMAN, now)
+                    await self._goodbye(outbound_id, channel)
+                elif leg is Leg.OFFICER:
+                    await self._ring_citizen(row, now)
+            elif row.state is OutboundState.SURVEY and leg is Leg.CITIZEN:
+                answer = survey_answer(digit)
+                if answer is None:
+                    return
+                self._disarm(outbound_id)
+                await self._finish(outbound_id, Outcome.TALKED, now, survey=answer)
+                await self._goodbye(outbound_id, channel)
+
+    async def _goodbye(self, outbound_id: int, channel: str) -> None:
+        """Thank the caller, then hang up when the playback ends (or after a few seconds regardless)."""
+        await self._play(channel, self._policy.prompts.thanks, "bye")
+        self._arm(outbound_id, 5.0, self._hang_up_all)
+
+    async def playback_finished(self, playback_id: str, now: datetime) -> None:
+        """The goodbye was played: hang up (the timer does it anyway if this event never comes)."""
+        channel, _, purpose = playback_id.rpartition(":")
+        found = parse_channel_id(channel)
+        if found is None or purpose != "bye":
+            return
+        self._disarm(found[0])
+        await self._hangup_quietly(channel)
+
+    async def leg_ended(self, channel: str, cause: int | None, now: datetime) -> None:
+        """A leg is gone (ChannelDestroyed): never answered, hung up, or hung up by us."""
+        found = parse_channel_id(channel)
+        if found is None:
+            return
+        outbound_id, leg = found
+        async with self._lock(outbound_id):
+            row = await self._get(outbound_id)
+            if row is None or not row.state.active:
+                return
+            match row.state, leg:
+                case OutboundState.PENDING | OutboundState.RINGING, Leg.OFFICER | Leg.HOTLINE:
+                    await self._set(outbound_id, ring_ms=_ms(now - row.created_at))
+                    await self._finish(outbound_id, unanswered_outcome(cause), now, leg=leg, cause=cause)
+                case OutboundState.RINGING, Leg.CITIZEN:
+                    # The officer is waiting on the line: let them go, with the citizen's outcome.
+                    await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
+                    await self._finish(outbound_id, unanswered_outcome(cause), now, leg=leg, cause=cause)
+                case OutboundState.RINGING, _:
+                    pass
+                case OutboundState.ACCEPTING, Leg.OFFICER | Leg.HOTLINE:
+                    self._disarm(outbound_id)
+                    await self._finish(outbound_id, Outcome.NO_KEY, now, leg=leg, cause=cause)
+                case OutboundState.TALKING, Leg.OFFICER:
+                    # The officer hung up first: ask the citizen whether the complaint was resolved.
+                    await self._set(outbound_id, state=OutboundState.SURVEY, talk_s=_talk_s(row, now))
+                    await self._destroy_bridge_quietly(outbound_id)
+                    await self._play(
+                        channel_id(outbound_id, Leg.CITIZEN), self._policy.prompts.survey, "survey"
+                    )
+                    self._arm(outbound_id, self._policy.survey_timeout_s, self._survey_timed_out)
+                case OutboundState.TALKING, Leg.CITIZEN:
+                    await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
+                    await self._destroy_bridge_quietly(outbound_id)
+                    await self._finish(outbound_id, Outcome.TALKED, now, talk_s=_talk_s(row, now))
+                case OutboundState.SURVEY, Leg.CITIZEN:
+                    self._disarm(outbound_id)
+                    await self._finish(outbound_id, Outcome.TALKED, now)
+                case _:
+                    pass
+
+    async def _ring_citizen(self, row: OutboundRecord, now: datetime) -> None:
+        assert row.ticket_id is not None
+        async with self._uow() as uow:
+            ticket = await uow.tickets.record(row.ticket_id)
+        number = "" if ticket is None else ticket.caller_number
+        citizen = channel_id(row.id, Leg.CITIZEN)
+        recording = recording_name(citizen)
+        await self._set(row.id, state=OutboundState.RINGING, accepted_at=now, recording=recording)
+        await self._originate(row.id, Leg.CITIZEN, number, recording=recording)
+
+    # --- timers --------------------------------------------------------------------------------------
+
+    async def _accept_timed_out(self, outbound_id: int) -> None:
+        async with self._lock(outbound_id):
+            row = await self._get(outbound_id)
+            if row is None or row.state is not OutboundState.ACCEPTING:
+                return
+            await self._finish(outbound_id, Outcome.NO_KEY, self._clock(), detail="no key 1")
+        await self._hang_up_all(outbound_id)
+
+    async def _survey_timed_out(self, outbound_id: int) -> None:
+        async with self._lock(outbound_id):
+            row = await self._get(outbound_id)
+            if row is None or row.state is not OutboundState.SURVEY:
+                return
+            await self._finish(outbound_id, Outcome.TALKED, self._clock())
+        await self._hang_up_all(outbound_id)
+
+    async def _hang_up_all(self, outbound_id: int) -> None:
+        for leg in Leg:
+            await self._hangup_quietly(channel_id(outbound_id, leg))
+
+    def _arm(self, outbound_id: int, after_s: float, action: Callable[[int], object]) -> None:
+        self._disarm(outbound_id)
+
+        async def fire() -> None:
+            await asyncio.sleep(after_s)
+            self._timers.pop(outbound_id, None)
+            result = action(outbound_id)
+            if asyncio.iscoroutine(result):
+                await result
+
+        self._timers[outbound_id] = asyncio.create_task(fire(), name=f"outbound-{outbound_id}")
+
+    def _disarm(self, outbound_id: int) -> None:
+        task = self._timers.pop(outbound_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def close(self) -> None:
+        for task in list(self._timers.values()):
+            task.cancel()
+        for task in list(self._timers.values()):
+            with contextlib.suppress(BaseException):
+                await task
+        self._timers.clear()
+
+    # --- after a restart or a reconnect --------------------------------------------------------------
+
+    async def reconcile(self, now: datetime) -> int:
+        """Rows still active against the channels Asterisk has now: a callback whose two legs are still
+        bridged goes on; every other row is closed (a lost probe as UNKNOWN, never as the hotline's
+        failure) and its remaining legs hung up. Returns how many rows were closed."""
+        try:
+            live = await self._tel.channel_ids()
+        except TelephonyError as exc:
+            log.warning("outbound.reconcile_postponed", error=str(exc))
+            return 0
+        async with self._uow() as uow:
+            rows = await uow.outbound.active()
+        closed = 0
+        for row in rows:
+            legs = [leg for leg in Leg if channel_id(row.id, leg) in live]
+            if row.id in self._timers:
+                continue  # this process is driving it
+            if row.state is OutboundState.TALKING and {Leg.OFFICER, Leg.CITIZEN} <= set(legs):
+                continue
+            async with self._lock(row.id):
+                for leg in legs:
+                    await self._hangup_quietly(channel_id(row.id, leg))
+                if row.state is OutboundState.TALKING or row.talk_started_at is not None:
+                    await self._finish(row.id, Outcome.TALKED, now, talk_s=_talk_s(row, now), detail="lost")
+                else:
+                    await self._finish(row.id, Outcome.UNKNOWN, now, detail="lost by the service")
+            closed += 1
+        if closed:
+            log.info("outbound.reconciled", closed=closed)
+        return closed
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def _lock(self, outbound_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(outbound_id, asyncio.Lock())
+
+    async def _get(self, outbound_id: int) -> OutboundRecord | None:
+        async with self._uow() as uow:
+            return await uow.outbound.get(outbound_id)
+
+    async def _set(self, outbound_id: int, **values: object) -> None:
+        async with self._uow() as uow:
+            await uow.outbound.update(outbound_id, self._clock(), **values)
+            await uow.commit()
+
+    async def _finish(
+        self,
+        outbound_id: int,
+        outcome: Outcome,
+        now: datetime,
+        *,
+        detail: str = "",
+        leg: Leg | None = None,
+        cause: int | None = None,
+        talk_s: int | None = None,
+        survey: SurveyAnswer | None = None,
+    ) -> None:
+        """Close the row once (a second close is ignored) and put the outcome on the ticket's timeline."""
+        async with self._uow() as uow:
+            row = await uow.outbound.get(outbound_id, for_update=True)
+            if row is None or not row.state.active:
+                return
+            values: dict[str, object] = {"state": OutboundState.DONE, "outcome": outcome, "ended_at": now}
+            if detail:
+                values["detail"] = detail
+            if talk_s is not None:
+                values["talk_s"] = talk_s
+            if survey is not None:
+                values["survey"] = survey
+            await uow.outbound.update(outbound_id, now, **values)
+            if row.ticket_id is not None:
+                event: dict[str, object] = {"outbound_id": outbound_id, "outcome": outcome.value}
+                if leg is not None:
+                    event["leg"] = leg.value
+                if cause is not None:
+                    event["cause"] = cause
+                spoke = talk_s if talk_s is not None else row.talk_s
+                if spoke is not None:
+                    event["talk_s"] = spoke
+                answer = survey or row.survey
+                if answer is not None:
+                    event["survey"] = answer.value
+                await uow.tickets.add_event(row.ticket_id, "callback.ended", event, now)
+            await uow.commit()
+        # The row is closed: later events of its legs are no-ops, so its lock can go.
+        self._locks.pop(outbound_id, None)
+        log.info("outbound.finished", outbound_id=outbound_id, kind=row.kind, outcome=outcome)
+
+    async def _play(self, channel: str, sound: str, purpose: str) -> None:
+        try:
+            await self._tel.play(channel, sound, f"{channel}:{purpose}")
+        except TelephonyError as exc:
+            log.warning("outbound.play_failed", channel=channel, sound=sound, error=str(exc))
+
+    async def _hangup_quietly(self, channel: str) -> None:
+        try:
+            await self._tel.hangup(channel)
+        except TelephonyGone:
+            pass
+        except TelephonyError as exc:
+            log.warning("outbound.hangup_failed", channel=channel, error=str(exc))
+
+    async def _destroy_bridge_quietly(self, outbound_id: int) -> None:
+        try:
+            await self._tel.destroy_bridge(_bridge_id(outbound_id))
+        except TelephonyGone:
+            pass
+        except TelephonyError as exc:
+            log.warning("outbound.bridge_destroy_failed", outbound_id=outbound_id, error=str(exc))
+
+
+def _bridge_id(outbound_id: int) -> str:
+    return f"hotline-out-{outbound_id}"
+
+
+def _ms(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() * 1000))
+
+
+def _talk_s(row: OutboundRecord, now: datetime) -> int | None:
+    if row.talk_s is not None:
+        return row.talk_s
+    if row.talk_started_at is None:
+        return None
+    return max(0, int((now - row.talk_started_at).total_seconds()))
