@@ -7,9 +7,10 @@ Screenshots go to artifacts/screenshots/ (git-ignored). Skipped when Chromium or
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,22 +56,64 @@ pytestmark = [
 ]
 
 
+@contextlib.asynccontextmanager
+async def serving(app: App) -> AsyncIterator[str]:
+    """The real web app (as `callcenter serve` builds it) on 127.0.0.1, a free port: its base URL."""
+    runner = web.AppRunner(build_web(app), access_log=None)
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0)
+    await tcp.start()
+    server: Any = tcp._server
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()
+
+
+def watch(
+    page: Any, problems: list[str], expected_failure: Callable[[str], bool] = lambda url: False
+) -> None:
+    """Collect `page`'s script errors, CSP violations and failed requests (said with their address: the
+    console message has none), except the failures `expected_failure(url)` says were meant."""
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not expected_failure(r.url)
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+
+async def sign_in(page: Any, base: str, path: str, username: str) -> None:
+    """Open `path`, be sent to the sign-in page, sign in as `username`, land back on `path`."""
+    from playwright.async_api import expect
+
+    await page.goto(f"{base}{path}")
+    await expect(page).to_have_url(f"{base}/dang-nhap?next={path}")
+    await page.get_by_label("Tên đăng nhập").fill(username)
+    await page.get_by_label("Mật khẩu").fill(PASSWORD)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page).to_have_url(f"{base}{path}")
+
+
 @pytest.fixture
 async def site(sample_app: App, clock: FakeClock) -> AsyncIterator[tuple[str, int]]:
     """The real web app (as `callcenter serve` builds it) on 127.0.0.1, a free port; and a ticket."""
     for user in PEOPLE.values():
         await sample_app.users.create(user, PASSWORD, clock())
     ticket_id = await make_ticket(sample_app, clock)
-    runner = web.AppRunner(build_web(sample_app), access_log=None)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    server: Any = tcp._server
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", ticket_id
-    finally:
-        await runner.cleanup()
+    async with serving(sample_app) as base:
+        yield base, ticket_id
 
 
 async def test_people_work_a_ticket_in_a_real_browser(site: tuple[str, int]) -> None:
@@ -89,29 +132,8 @@ async def test_people_work_a_ticket_in_a_real_browser(site: tuple[str, int]) -> 
         async def signed_in(username: str) -> Any:
             context = await browser.new_context(viewport={"width": 412, "height": 915}, locale="vi-VN")
             page = await context.new_page()
-            page.on(
-                "console",
-                lambda m: (
-                    problems.append(m.text)
-                    if m.type == "error" and not m.text.startswith("Failed to load resource")
-                    else None
-                ),
-            )
-            page.on(  # a failed request, said with its address (the console message has none)
-                "response",
-                lambda r: (
-                    problems.append(f"{r.status} {r.url}")
-                    if r.status >= 400 and r.url != ticket_url
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            await page.goto(f"{base}/phan-anh")
-            await expect(page).to_have_url(f"{base}/dang-nhap?next=/phan-anh")
-            await page.get_by_label("Tên đăng nhập").fill(username)
-            await page.get_by_label("Mật khẩu").fill(PASSWORD)
-            await page.get_by_role("button", name="Đăng nhập").click()
-            await expect(page).to_have_url(f"{base}/phan-anh")
+            watch(page, problems, lambda url: url == ticket_url)  # the other officer's 404 is meant
+            await sign_in(page, base, "/phan-anh", username)
             return context, page
 
         # ---- the supervisor

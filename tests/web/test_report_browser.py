@@ -11,15 +11,13 @@ import io
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
 
-from callcenter.app import App, build_web
+from callcenter.app import App
 from callcenter.services.ticket_import import COLUMNS, TicketImportService, parse_file
 from tests.conftest import TZ, FakeClock
-from tests.web.test_browser import ARGS, CHROMIUM, PASSWORD, PEOPLE, _missing
+from tests.web.test_browser import ARGS, CHROMIUM, PASSWORD, PEOPLE, _missing, serving, sign_in, watch
 from tests.web.test_report_page import rated_ticket
 
 pytestmark = [
@@ -66,15 +64,8 @@ async def site(sample_app: App, clock: FakeClock) -> AsyncIterator[str]:
     # Calls this month, answered, and what the callers said to the survey (None: hung up).
     for dialled, rating in (("0968115115", 5), ("0968115115", 4), ("0968115115", None), ("0912115224", 2)):
         await rated_ticket(sample_app, clock, dialled, rating)
-    runner = web.AppRunner(build_web(sample_app), access_log=None)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    server: Any = tcp._server
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        await runner.cleanup()
+    async with serving(sample_app) as base:
+        yield base
 
 
 async def test_a_supervisor_reads_and_prints_the_report(site: str, tmp_path: Path) -> None:
@@ -86,23 +77,8 @@ async def test_a_supervisor_reads_and_prints_the_report(site: str, tmp_path: Pat
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
         page = await context.new_page()
-        page.on(  # a failed request is reported below, with its address (the favicon is not asked for)
-            "console",
-            lambda m: (
-                problems.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-
-        await page.goto(f"{base}/bao-cao")
-        await expect(page).to_have_url(f"{base}/dang-nhap?next=/bao-cao")
-        await page.get_by_label("Tên đăng nhập").fill("giamsat")
-        await page.get_by_label("Mật khẩu").fill(PASSWORD)
-        await page.get_by_role("button", name="Đăng nhập").click()
-        await expect(page).to_have_url(f"{base}/bao-cao")
+        watch(page, problems)  # the favicon is not asked for: any failed request is a problem
+        await sign_in(page, base, "/bao-cao", "giamsat")
         await expect(page.get_by_label("Từ ngày")).to_have_value("2026-11-01")  # this month so far
 
         await page.get_by_label("Từ ngày").fill("2026-01-01")
