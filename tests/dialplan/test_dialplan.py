@@ -55,6 +55,7 @@ ASTERISK_22_APPS = frozenset(
         "Return",
         "Ringing",
         "Set",
+        "Stasis",  # app_stasis (res_stasis): hands the channel to an ARI application
         "StopMixMonitor",
         "Verbose",
         "Wait",
@@ -430,7 +431,7 @@ def test_parser_reads_the_trial_dialplan_syntax() -> None:
 
 
 def test_contexts_exist(dialplan: Dialplan) -> None:
-    for name in ("hotline-trunk-in", "hotline-in", "hotline-confirm", "hotline-hangup"):
+    for name in ("hotline-trunk-in", "hotline-in", "hotline-confirm", "hotline-hangup", v.ARI_LEG_CONTEXT):
         assert name in dialplan.contexts, f"missing [{name}]"
     assert "globals" not in dialplan.contexts, "settings belong in globals_hotline.conf, not a [globals] here"
 
@@ -530,7 +531,8 @@ def test_every_hotline_name_is_in_the_contract_or_a_setting(
     dialplan: Dialplan, hotline_globals: dict[str, str]
 ) -> None:
     scalars, families = contract()
-    clash = set(hotline_globals) & scalars
+    # HOTLINE_ARI_APP is the one deliberate overlap: a global default the leg's own variable may shadow.
+    clash = set(hotline_globals) & scalars - {v.ARI_APP}
     assert not clash, f"settings must not reuse contract names: {clash}"
     used = set()
     for p in dialplan.priorities():
@@ -623,9 +625,11 @@ def test_target_index_is_set_before_every_dial(resolver: Resolver, entry: Node) 
 
 
 def test_recording_files(dialplan: Dialplan) -> None:
-    (mix,) = [p for p in dialplan.priorities() if p.app == "MixMonitor"]
+    mixes = [p for p in dialplan.priorities() if p.app == "MixMonitor"]
+    assert sorted(p.context for p in mixes) == sorted(["hotline-in", v.ARI_LEG_CONTEXT])
     base = "${HOTLINE_RECORDINGS_DIR}/${HOTLINE_RECORDING}"
-    assert mix.args == f"{base}.wav,r({base}-rx.wav)t({base}-tx.wav)"
+    for mix in mixes:  # the legs we place record into the same three files as an incoming call
+        assert mix.args == f"{base}.wav,r({base}-rx.wav)t({base}-tx.wav)", str(mix)
     (record,) = [p for p in dialplan.priorities() if p.app == "Record"]
     path, silence, maxlen, options = split_top(record.args, ",")
     assert path == "${HOTLINE_RECORDINGS_DIR}/${HOTLINE_VOICEMAIL_FILE}.wav"
@@ -876,3 +880,85 @@ def test_a_second_node_is_tried_only_when_the_first_heard_nothing(
     assert is_route_call(retry) and routed.label == "routed"
     # and the route's own marker is checked after both attempts
     assert any(checks_route_ok(p) for p in prios[first + 4 :])
+
+
+# --- the legs we place over ARI ----------------------------------------------------------------------------
+
+
+def test_the_ari_leg_records_when_asked_and_ends_in_stasis(dialplan: Dialplan, resolver: Resolver) -> None:
+    start = resolver.node(v.ARI_LEG_CONTEXT, "s", "1")
+    assert start is not None, f"[{v.ARI_LEG_CONTEXT}] has no s,1 (the originate's extension)"
+    prios = dialplan.contexts[v.ARI_LEG_CONTEXT].extensions["s"]
+    assert set(dialplan.contexts[v.ARI_LEG_CONTEXT].extensions) == {"s"}
+    assert (prios[0].number, prios[0].app, prios[0].args) == (
+        1,
+        "Set",
+        "CHANNEL(language)=${HOTLINE_LANGUAGE}",
+    )
+    # MixMonitor only behind the test of HOTLINE_RECORDING, and that test can skip it
+    tests_recording = lambda p: (  # noqa: E731
+        p.app == "GotoIf" and condition_and_branches(p.args)[0] == '$["${' + v.RECORDING + '}" = ""]'
+    )
+    is_mix = lambda p: p.app == "MixMonitor"  # noqa: E731
+    assert reachable(resolver, start, is_mix), "the leg never records"
+    assert not reachable_before(resolver, start, tests_recording, is_mix), (
+        "MixMonitor without a recording name"
+    )
+    guard = next(p for p in prios if tests_recording(p))
+    skip = resolver.goto(guard, condition_and_branches(guard.args)[1])
+    assert [resolver.priority(n).app for n in skip] == ["Stasis"], "an empty name must skip to Stasis"
+    # every path ends in Stasis(app,args), and nothing but Hangup() after it
+    is_stasis = lambda p: p.app == "Stasis"  # noqa: E731
+    (stasis,) = [p for p in prios if is_stasis(p)]
+    assert stasis.args == "${HOTLINE_ARI_APP},${" + v.ARI_ARGS + "}"
+    assert [p.app for p in prios if p.number > stasis.number] == ["Hangup"]
+    assert not reachable_before(resolver, start, is_stasis, lambda p: p.app == "Hangup"), (
+        "Hangup before Stasis"
+    )
+    assert all(p.app != "AGI" for p in prios), "the ARI leg needs no FastAGI"
+    # the fake ARI server enters Stasis at that priority (tests/fakes/ari_server.py)
+    from tests.fakes.ari_server import ARI_LEG_STASIS_PRIORITY
+
+    assert stasis.number == ARI_LEG_STASIS_PRIORITY
+
+
+def conf_sections(path: Path) -> dict[str, dict[str, str]]:
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for _number, line in strip_comments(path.read_text(encoding="utf-8")):
+        if m := re.fullmatch(r"\[([^\]]+)\]", line):
+            current = sections.setdefault(m.group(1), {})
+            continue
+        key, sep, value = line.partition("=")
+        assert sep and current is not None, f"{path.name}: not key = value in a section: {line}"
+        current[key.strip()] = value.strip()
+    return sections
+
+
+def test_ari_and_http_pieces(hotline_globals: dict[str, str]) -> None:
+    from callcenter.asterisk.variables import ARI_APP
+
+    ari = conf_sections(DIALPLAN / "ari_hotline.conf")
+    assert ari["general"] == {"enabled": "yes", "pretty": "no", "allowed_origins": ""}
+    assert ari["hotline"] == {
+        "type": "user",
+        "read_only": "no",
+        "password": ">>> CHANGE",
+        "password_format": "plain",
+    }
+    http = conf_sections(DIALPLAN / "http_hotline.conf")
+    assert http == {"general": {"enabled": "yes", "bindaddr": "127.0.0.1", "bindport": "8088"}}
+    assert hotline_globals[ARI_APP] == "hotline"
+    readme = (DIALPLAN / "README.md").read_text(encoding="utf-8")
+    for needle in (
+        "ari_hotline.conf",
+        "http_hotline.conf",
+        "res_ari.so",
+        "ari show apps",
+        "http show status",
+        'url = "http://127.0.0.1:8088/ari"',
+        v.ARI_LEG_CONTEXT,
+        ARI_APP,
+        v.ARI_ARGS,
+    ):
+        assert needle in readme, f"dialplan/README.md does not mention {needle}"
