@@ -21,6 +21,7 @@ from callcenter.web import (
     roster,
     ticket_pages,
     tickets,
+    user_pages,
     users,
 )
 from callcenter.web.routing import (
@@ -239,6 +240,26 @@ def route_table() -> RouteTable:
                 roles=SIGNED_IN,
                 kind=PAGE,
                 summary="Tải báo cáo dạng Word (DOCX) / the report as a Word document",
+            ),
+            # Users (admins): the page over the users service, audited as the API is.
+            Route(
+                method="GET",
+                path="/nguoi-dung",
+                handler=user_pages.users_page,
+                name="users_page",
+                roles=ADMINS,
+                kind=PAGE,
+                summary="Người dùng: danh sách, thêm, đổi vai trò, đặt lại mật khẩu, khoá / users (admins)",
+                nav="Người dùng",
+            ),
+            Route(
+                method="POST",
+                path="/nguoi-dung",
+                handler=user_pages.users_submit,
+                name="users_submit",
+                roles=ADMINS,
+                kind=PAGE,
+                summary="Biểu mẫu người dùng (khoá tài khoản hỏi lại trước) / user forms (admins)",
             ),
             # ---- API: service
             Route(

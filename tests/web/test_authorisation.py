@@ -77,6 +77,9 @@ EXPECTED: dict[str, Access] = {
     "report_xlsx": SIGNED_IN,
     "report_docx": SIGNED_IN,
     "report_api": SIGNED_IN,
+    # the users page: admins only (tests/web/test_user_pages.py)
+    "users_page": ADMINS,
+    "users_submit": ADMINS,
 }
 FORBIDDEN_TEXT = "Bạn không có quyền truy cập"
 
