@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from callcenter.domain.access import Role
 from callcenter.web import (
     audit,
+    audit_pages,
     auth,
     health,
     metrics,
@@ -260,6 +261,17 @@ def route_table() -> RouteTable:
                 roles=ADMINS,
                 kind=PAGE,
                 summary="Biểu mẫu người dùng (khoá tài khoản hỏi lại trước) / user forms (admins)",
+            ),
+            # The audit log: admins and auditors, as the API (/api/audit).
+            Route(
+                method="GET",
+                path="/nhat-ky",
+                handler=audit_pages.audit_page,
+                name="audit_page",
+                roles=AUDIT_READERS,
+                kind=PAGE,
+                summary="Nhật ký truy cập: lọc theo người, thao tác, ngày / the audit log (admins, auditors)",
+                nav="Nhật ký",
             ),
             # ---- API: service
             Route(

@@ -1,5 +1,5 @@
 """The admins' pages in a real browser (Chromium through Playwright): an admin adds a user on the users
-page and then deactivates them through the confirmation.
+page and then deactivates them through the confirmation; an auditor filters the audit log by action.
 
 Screenshots go to the test's tmp_path. Skipped when Chromium or Playwright is missing.
 """
@@ -84,3 +84,25 @@ async def test_an_admin_adds_a_user_then_deactivates_them_after_confirming(site:
         await expect(page.get_by_role("alertdialog")).to_have_count(0)
 
     assert not await _browse(site, "quantri", "/nguoi-dung", work)
+
+
+async def test_an_auditor_filters_the_audit_log_by_action(site: str, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    async def work(page: Any) -> None:
+        rows = page.locator("tr.audit-entry")
+        await expect(rows.first).to_be_visible()
+        actions = set(await rows.evaluate_all("rs => rs.map(r => r.dataset.action)"))
+        assert {"login.ok", "user.create"} <= actions  # more than one kind before filtering
+        await page.get_by_label("Thao tác").select_option(label="Đăng nhập")
+        await page.get_by_role("button", name="Lọc").click()
+        await expect(page).to_have_url(
+            f"{page.url.split('?')[0]}?username=&action=login.ok&date_from=&date_to="
+        )
+        await expect(rows).not_to_have_count(0)
+        assert set(await rows.evaluate_all("rs => rs.map(r => r.dataset.action)")) == {"login.ok"}
+        await expect(page.locator("tr.audit-entry td:nth-child(3)").first).to_have_text("Đăng nhập")
+        await expect(page.get_by_label("Thao tác")).to_have_value("login.ok")
+        await page.screenshot(path=str(tmp_path / "nhat-ky-loc.png"), full_page=True)
+
+    assert not await _browse(site, "kiemtra", "/nhat-ky", work)

@@ -80,6 +80,8 @@ EXPECTED: dict[str, Access] = {
     # the users page: admins only (tests/web/test_user_pages.py)
     "users_page": ADMINS,
     "users_submit": ADMINS,
+    # the audit log page: as the API (tests/web/test_audit_page.py)
+    "audit_page": AUDIT_READERS,
 }
 FORBIDDEN_TEXT = "Bạn không có quyền truy cập"
 
