@@ -31,6 +31,7 @@ from callcenter.web.roster import (
     roster_week,
     visible_facilities,
 )
+from callcenter.web.routing import SUPERVISORS
 from callcenter.web.ticket_schemas import TicketsQuery, recording_url
 from callcenter.web.tickets import ticket_filter, ticket_id
 
@@ -75,6 +76,8 @@ EVENT_LABELS_VI = {
     "deadline_set": "Đặt hạn xử lý",
     "result_told_set": "Ghi kết quả báo người gọi",
     "category_confirmed": "Xác nhận lĩnh vực",
+    "hold_set": "Giữ lại hồ sơ",
+    "hold_released": "Bỏ giữ lại hồ sơ",
 }
 _LIST_KEYS = set(TicketsQuery.model_fields)
 _STATUS_BY_VALUE = {s.value: label for s, label in STATUS_LABELS_VI.items()}
@@ -189,6 +192,7 @@ async def _render_ticket(
             "error": error,
             "notice": notice,
             "is_auditor": principal(request).role is Role.AUDITOR,
+            "can_hold": principal(request).role in SUPERVISORS,  # who may hold, as the hold route
         },
         title=f"Phản ánh {detail.ref}",
         status=error.status if error else 200,
@@ -244,6 +248,12 @@ async def ticket_submit(request: web.Request) -> web.StreamResponse:
                 await svc.set_result_told(who, tid, _form_text(form, "result_told"), at)
             case "category":
                 await svc.confirm_category(who, tid, _form_text(form, "category"), at)
+            case "hold":
+                # Supervisors and admins: the service refuses a facility officer (403).
+                raw = _form_text(form, "hold")
+                if raw not in ("0", "1"):
+                    raise InvalidInput("Giá trị giữ lại không hợp lệ / hold must be 0 or 1", field="hold")
+                await svc.set_hold(who, tid, raw == "1", at)
             case _:
                 raise InvalidInput("Thao tác không hợp lệ / unknown action", field="action")
     except InvalidInput as exc:
