@@ -9,6 +9,7 @@ Asterisk receives against them). Asterisk does not queue events while our socket
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import random
@@ -68,7 +69,7 @@ class AriClient:
     async def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                auth=aiohttp.BasicAuth(self._config.username, self._config.password),
+                headers={"Authorization": _basic_auth(self._config.username, self._config.password)},
                 timeout=aiohttp.ClientTimeout(total=self._config.request_timeout_s),
             )
         return self._session
@@ -121,20 +122,27 @@ class AriClient:
         variables = {v.ARI_ARGS: ",".join(stasis_args), v.ARI_APP: self._config.app}
         if recording is not None:
             variables[v.RECORDING] = recording
-        await self.request(
-            "POST",
-            "/channels",
-            {
-                "endpoint": self._config.dial_template.format(number=number),
-                "context": v.ARI_LEG_CONTEXT,
-                "extension": "s",
-                "priority": "1",
-                "callerId": caller_id,
-                "timeout": str(timeout_s),
-                "channelId": channel_id,
-            },
-            {"variables": variables},
-        )
+        try:
+            await self.request(
+                "POST",
+                "/channels",
+                {
+                    "endpoint": self._config.dial_template.format(number=number),
+                    "context": v.ARI_LEG_CONTEXT,
+                    "extension": "s",
+                    "priority": "1",
+                    "callerId": caller_id,
+                    "timeout": str(timeout_s),
+                    "channelId": channel_id,
+                },
+                {"variables": variables},
+            )
+        except TelephonyError as exc:
+            if exc.status == 500:
+                # res_ari's originate answers 500 when the channel cannot even be created (chan_pjsip:
+                # the endpoint has no contact, "no route to destination"): the number is unreachable.
+                raise LegEndedAtOnce(f"{channel_id}: Asterisk could not create the leg ({exc})") from None
+            raise
         # A leg sent to the dialplan reaches our app only at Stasis(), after it is answered: follow it
         # from now on, so a busy or unanswered leg's ChannelDestroyed comes to us too.
         try:
@@ -296,6 +304,12 @@ _EXPECTED = frozenset(
         "ChannelCreated",
     }
 )
+
+
+def _basic_auth(username: str, password: str) -> str:
+    """ARI takes HTTP basic auth on REST and on the WebSocket upgrade alike (ari.conf users)."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def _ws_timeout() -> aiohttp.ClientWSTimeout:

@@ -507,7 +507,9 @@ class FakeAri:
             recording = channel.variables.get("HOTLINE_RECORDING", "")
             if recording:
                 channel.recording = recording
-            data = f"{self.app},{channel.variables.get('HOTLINE_ARI_ARGS', '')}"
+            # ${HOTLINE_ARI_APP}: a channel variable of that name wins over the global, as in Asterisk.
+            app = channel.variables.get("HOTLINE_ARI_APP") or self.app
+            data = f"{app},{channel.variables.get('HOTLINE_ARI_ARGS', '')}"
             channel.dialplan = {
                 "context": ARI_LEG_CONTEXT,
                 "exten": "s",
