@@ -4,11 +4,7 @@ sent to the restarted service completes it."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,12 +18,7 @@ from callcenter.asterisk.simulate import SimulatedCall, dialplan_after_route
 from callcenter.services.tickets import TicketQueries
 from callcenter.settings import load_settings
 from tests.conftest import REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.fakes.processes import CallcenterProcess, free_port
 
 
 def _config(tmp_path: Path) -> Path:
@@ -40,9 +31,9 @@ journal_dir = "{tmp_path / "journal"}"
 [database]
 url = "sqlite+aiosqlite:///{tmp_path / "kill.db"}"
 [agi]
-port = {_free_port()}
+port = {free_port()}
 [http]
-port = {_free_port()}
+port = {free_port()}
 [recordings]
 dir = "{tmp_path}"
 [logging]
@@ -53,52 +44,24 @@ format = "json"
     return path
 
 
-class Service:
+class Service(CallcenterProcess):
+    """`callcenter serve`; started once its FastAGI port answers."""
+
     def __init__(self, config: Path, log: Path) -> None:
-        self.config = config
+        super().__init__("service", config, ["serve"], log)
         self.settings = load_settings(config)
-        self._log = log
-        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {k: val for k, val in os.environ.items() if not k.startswith("CALLCENTER_")}
-        with self._log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    "from callcenter.cli import main; raise SystemExit(main())",
-                    "--config",
-                    str(self.config),
-                    "serve",
-                ],
-                cwd=REPO,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        super().start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self._log.read_text()
+            self.check_alive()
             try:
                 socket.create_connection(("127.0.0.1", self.settings.agi.port), timeout=0.2).close()
                 return
             except OSError:
                 time.sleep(0.1)
-        raise AssertionError(f"service did not start:\n{self._log.read_text()}")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        raise AssertionError(f"service did not start:\n{self.tail()}")
 
 
 @pytest.fixture
