@@ -280,6 +280,7 @@ def build_web(app: App) -> web.Application:
             reports=ReportService(app.uow, app.settings.tz),
             metrics=MetricsSources(app.metrics, job_counts, journal_pending),
             readiness=lambda: readiness(app),
+            outbound=app.outbound,
         ),
         app.clock,
         WebConfig(

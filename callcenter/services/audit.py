@@ -34,6 +34,7 @@ class AuditAction(StrEnum):
     ROSTER_IMPORT = "roster.import"
     OVERRIDE_ADD = "roster.override_add"
     OVERRIDE_DELETE = "roster.override_delete"
+    CALLBACK = "ticket.callback"  # a callback placed from the ticket ("Gọi lại")
 
 
 FORBIDDEN_DETAIL_KEYS = frozenset(

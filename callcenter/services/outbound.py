@@ -80,9 +80,12 @@ class OutboundPolicy:
 
 
 class CallbackNotAllowed(Conflict):
+    """A rule forbids the callback now; `code` names the rule for API clients (callback_night…)."""
+
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+        self.code = f"callback_{reason}"
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,14 @@ class OutboundService:
         log.info("outbound.callback_requested", outbound_id=outbound_id, ticket_id=ticket_id)
         await self._originate(outbound_id, Leg.OFFICER, officer.phone, recording=None)
         return outbound_id
+
+    async def attempts(self, who: Principal, ticket_id: int) -> list[OutboundRecord]:
+        """The callbacks of a ticket the principal may see, oldest first."""
+        async with self._uow() as uow:
+            ticket = await uow.tickets.record(ticket_id)
+            if ticket is None or not who.can_see_ticket(ticket.facility_code, ticket.province):
+                raise NotFound("không tìm thấy phản ánh / ticket not found")
+            return await uow.outbound.for_ticket(ticket_id)
 
     async def probe(self, facility_code: str, now: datetime) -> ProbeStarted:
         """A test call to the facility's hotline, unless one is in progress or a citizen's call to it is."""

@@ -44,6 +44,7 @@ ACTION_LABELS_VI: dict[str, str] = {
     AuditAction.ROSTER_IMPORT: "Nhập lịch trực (CSV)",
     AuditAction.OVERRIDE_ADD: "Thêm trực đột xuất",
     AuditAction.OVERRIDE_DELETE: "Xoá trực đột xuất",
+    AuditAction.CALLBACK: "Gọi lại người phản ánh",
     "retention.recordings_deleted": "Hết hạn lưu: xoá ghi âm",
     "retention.transcripts_removed": "Hết hạn lưu: xoá bản chép lời",
     "retention.personal_data_removed": "Hết hạn lưu: xoá thông tin người gọi",

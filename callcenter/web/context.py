@@ -18,6 +18,7 @@ from aiohttp import web
 from callcenter.domain.access import Principal
 from callcenter.services.audit import AuditService
 from callcenter.services.facilities import FacilityService
+from callcenter.services.outbound import OutboundService
 from callcenter.services.report_docx import ReportHeader
 from callcenter.services.reports import ReportService
 from callcenter.services.roster import RosterService
@@ -63,6 +64,8 @@ class WebServices:
     metrics: MetricsSources | None = None  # /metrics; None: not exposed (404)
     # /readyz: each check's problem, None when it passes (database, migrations, recordings, speech)
     readiness: Callable[[], Awaitable[Mapping[str, str | None]]] | None = None
+    # Callbacks from a ticket over ARI; None when [ari] is not enabled (the API answers 503).
+    outbound: OutboundService | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from callcenter.web import (
     audit,
     audit_pages,
     auth,
+    callbacks,
     health,
     metrics,
     openapi,
@@ -25,6 +26,7 @@ from callcenter.web import (
     user_pages,
     users,
 )
+from callcenter.web.callbacks import CallbacksOut, CallbackStartedOut
 from callcenter.web.routing import (
     ADMINS,
     AUDIT_READERS,
@@ -482,6 +484,29 @@ def route_table() -> RouteTable:
                 HoldIn,
                 tickets.set_hold,
                 roles=SUPERVISORS,
+            ),
+            Route(
+                method="POST",
+                path=TICKET + "/callback",
+                handler=callbacks.place_callback,
+                name="tickets_callback",
+                roles=TICKET_EDITORS,
+                kind=API,
+                summary="Gọi lại người phản ánh: máy cán bộ đổ chuông trước, rồi người dân / a callback",
+                response=CallbackStartedOut,
+                status=202,
+                errors=(404, 409, 503),
+            ),
+            Route(
+                method="GET",
+                path=TICKET + "/callbacks",
+                handler=callbacks.list_callbacks,
+                name="tickets_callbacks",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Các lần gọi lại của một phản ánh và kết quả / a ticket's callbacks",
+                response=CallbacksOut,
+                errors=(404, 503),
             ),
             Route(
                 method="GET",

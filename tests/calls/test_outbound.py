@@ -15,7 +15,7 @@ import pytest
 
 from callcenter.app import App
 from callcenter.domain.access import Principal, Role
-from callcenter.domain.outbound import CallbackRules, Leg, channel_id
+from callcenter.domain.outbound import Leg, channel_id
 from callcenter.services.calls import IncomingCall
 from callcenter.services.errors import NotFound, PermissionDenied
 from callcenter.services.outbound import CallbackNotAllowed, OutboundPolicy, OutboundService

@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from callcenter.app import App
 from callcenter.domain.access import Role
 from callcenter.services.audit import AuditService
+from callcenter.services.outbound import OutboundService
 from callcenter.services.reports import ReportService
 from callcenter.services.sessions import SessionPolicy, SessionService
 from callcenter.services.users import UserInput, UserService
@@ -94,6 +95,7 @@ async def make_web(sample_app: App, clock: FakeClock) -> AsyncIterator[WebFactor
         hasher: PasswordHasher | None = None,
         create_people: bool = True,
         table: RouteTable | None = None,
+        outbound: OutboundService | None = None,
     ) -> Web:
         config = config or WebConfig()
         users = UserService(sample_app.uow, hasher or cheap_hasher())
@@ -124,6 +126,7 @@ async def make_web(sample_app: App, clock: FakeClock) -> AsyncIterator[WebFactor
             roster=sample_app.roster,
             recordings_dir=Path(sample_app.settings.recordings.dir),
             reports=ReportService(sample_app.uow, sample_app.settings.tz),
+            outbound=outbound,
         )
         application = create_web_app(services, clock, config, table)
         server = TestServer(application)

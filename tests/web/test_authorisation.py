@@ -60,6 +60,8 @@ EXPECTED: dict[str, Access] = {
     "tickets_result": TICKET_EDITORS,
     "tickets_category": TICKET_EDITORS,
     "tickets_hold": SUPERVISORS,
+    "tickets_callback": TICKET_EDITORS,
+    "tickets_callbacks": SIGNED_IN,
     "tickets_recording": SIGNED_IN,
     # facilities and roster: read by everyone signed in (in scope); the whole roster CSV by admins
     "facilities_page": SIGNED_IN,
