@@ -7,20 +7,25 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from callcenter.app import App, report_header, utc_now
-from callcenter.domain.access import ROLE_LABELS_VI
+from callcenter.domain.access import ROLE_LABELS_VI, Principal, Role
 from callcenter.domain.phone import mask
 from callcenter.domain.roster import Tier
 from callcenter.services.errors import ServiceError
 from callcenter.services.facilities import FacilityImport
 from callcenter.services.ports import TicketSummary
+from callcenter.services.tickets import TicketListItem
 from callcenter.settings import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# Whoever runs the command line on the server reads as an admin does (and is never in the audit log as
+# a user: these reads write nothing).
+OPERATOR = Principal(user_id=0, username="cli", role=Role.ADMIN)
 
 
 def _json(data: Any) -> None:
@@ -158,11 +163,20 @@ async def roster_gaps(app: App, start: datetime, days: int, tiers: tuple[Tier, .
 
 
 async def tickets_list(app: App, args: argparse.Namespace) -> int:
-    from callcenter.services.tickets import TicketQueries
+    """The web list's read path (TicketService.list), as an admin sees it: every ticket, newest first."""
+    from callcenter.services.tickets import TicketFilter
 
-    tickets = await TicketQueries(app.uow).latest(
-        status=args.status, facility_code=args.facility, limit=args.limit
-    )
+    try:
+        page = await app.tickets.list(
+            OPERATOR,
+            TicketFilter(status=args.status, facility_code=args.facility),
+            utc_now(),
+            page_size=args.limit,
+            with_recordings=True,
+        )
+    except ServiceError as exc:
+        return _service_error(exc)
+    tickets = list(page.items)
     tz = app.settings.tz
     rows = _ticket_rows(app, tickets, args.show_numbers)
     if args.json:
@@ -215,7 +229,9 @@ async def simulate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ticket_rows(app: App, tickets: list[TicketSummary], show_numbers: bool) -> list[dict[str, Any]]:
+def _ticket_rows(
+    app: App, tickets: Sequence[TicketSummary | TicketListItem], show_numbers: bool
+) -> list[dict[str, Any]]:
     tz = app.settings.tz
     return [
         {

@@ -90,6 +90,45 @@ def test_tickets_list_masks_callers_unless_asked(config: str, capsys: pytest.Cap
     assert json.loads(capsys.readouterr().out)[0]["caller"] == "0912345678"
 
 
+def test_tickets_list_reads_what_the_web_list_reads(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """One read path: the command line lists, in order, what the web list shows an admin, through the
+    same service (its filters checked there: a status that does not exist is a clear error, exit 2)."""
+    from callcenter.domain.access import Principal, Role
+    from callcenter.services.tickets import TicketFilter
+    from tests.conftest import FakeClock
+    from tests.web.tickets_data import make_ticket
+
+    assert main(["--config", config, "db", "upgrade"]) == 0
+
+    async def two_tickets() -> list[str]:
+        app = build_app(load_settings(config))
+        try:
+            clock = FakeClock(utc_now())
+            await make_ticket(app, clock, transcribe=False)  # BVDK-TH, answered and recorded
+            await make_ticket(app, clock, dialled="0912115224", transcribe=False, copy=False)
+            admin = Principal(1, "quantri", Role.ADMIN)
+            page = await app.tickets.list(admin, TicketFilter(), utc_now())
+            return [i.ref for i in page.items]
+        finally:
+            await app.close()
+
+    web_refs = asyncio.run(two_tickets())
+    capsys.readouterr()
+    assert main(["--config", config, "tickets", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["ref"] for r in rows] == web_refs and len(rows) == 2
+    recorded = next(r for r in rows if r["facility"] == "BVDK-TH")
+    assert sorted(recorded["recordings"]) == ["caller", "mix", "officer"]
+    assert recorded["call_state"] == "answered" and recorded["status"] == "moi_tiep_nhan"
+    assert main(["--config", config, "tickets", "list", "--json", "--facility", "BVDK-TH"]) == 0
+    assert [r["ref"] for r in json.loads(capsys.readouterr().out)] == [recorded["ref"]]
+    assert main(["--config", config, "tickets", "list", "--limit", "1"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith(web_refs[0]) and "moi_tiep_nhan" in line
+    assert main(["--config", config, "tickets", "list", "--status", "xong"]) == 2
+    assert "lỗi (status)" in capsys.readouterr().err
+
+
 def test_a_missing_config_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", "/nonexistent.toml", "facilities", "list"]) == 2
     assert "config file not found" in capsys.readouterr().err

@@ -136,6 +136,9 @@ class TicketListItem:
     resolved_at: datetime | None
     call_state: str | None
     answered_tier: str | None
+    # The kinds of the call's recordings still kept (mix, caller, officer, voicemail): on one ticket, and
+    # in a list asked for `with_recordings` (the command line's); the pages' list does not show them.
+    recordings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,9 +251,17 @@ class TicketService:
     # Reading --------------------------------------------------------------------------------------
 
     async def list(
-        self, principal: Principal, filters: TicketFilter, now: datetime, page: int = 1, page_size: int = 50
+        self,
+        principal: Principal,
+        filters: TicketFilter,
+        now: datetime,
+        page: int = 1,
+        page_size: int = 50,
+        *,
+        with_recordings: bool = False,
     ) -> Page[TicketListItem]:
-        """One page of the tickets the principal may see, newest first, with the total count."""
+        """One page of the tickets the principal may see, newest first, with the total count; the web
+        list and `callcenter tickets list` both read here (the latter `with_recordings`)."""
         if page < 1:
             raise TicketValidationError("page", "Số trang phải từ 1 trở lên / page must be at least 1")
         if not 1 <= page_size <= self._policy.max_page_size:
@@ -271,7 +282,12 @@ class TicketService:
             records, total = await uow.tickets.page(
                 scope, query, offset=offset, limit=page_size, count_cap=cap
             )
-        items = tuple(self._item(principal, r, now) for r in records)
+            kinds: dict[int, tuple[str, ...]] = {}
+            if with_recordings:
+                for r in records:
+                    if r.call_id:
+                        kinds[r.id] = tuple(x.kind for x in await uow.tickets.recordings(r.call_id))
+        items = tuple(self._item(principal, r, now, kinds.get(r.id, ())) for r in records)
         return Page(items, min(total, cap), page, page_size, total_capped=total > cap)
 
     async def get(self, principal: Principal, ticket_id: int, now: datetime) -> TicketDetail:
@@ -583,7 +599,9 @@ class TicketService:
         year = instant.astimezone(self._policy.tz).year
         return self._policy.holidays(year - 1, year + 1)
 
-    def _item(self, principal: Principal, t: TicketRecord, now: datetime) -> TicketListItem:
+    def _item(
+        self, principal: Principal, t: TicketRecord, now: datetime, recordings: tuple[str, ...] = ()
+    ) -> TicketListItem:
         status = TicketStatus(t.status)
         visible = personal_data_visible(principal, t.needs_callback)
         deadline = t.deadline_at or self._deadlines.deadline(
@@ -616,15 +634,16 @@ class TicketService:
             resolved_at=t.resolved_at,
             call_state=t.call_state,
             answered_tier=t.answered_tier,
+            recordings=recordings,
         )
 
     async def _detail(
         self, uow: UnitOfWork, principal: Principal, t: TicketRecord, now: datetime
     ) -> TicketDetail:
-        item = self._item(principal, t, now)
+        recordings = await uow.tickets.recordings(t.call_id) if t.call_id else []
+        item = self._item(principal, t, now, tuple(r.kind for r in recordings))
         visible = item.personal_data_visible
         call = await uow.tickets.call_timeline(t.call_id) if t.call_id else None
-        recordings = await uow.tickets.recordings(t.call_id) if t.call_id else []
         transcript = await uow.transcripts.for_ticket(t.id)
         job = await uow.jobs.state_for_ticket(t.id)
         notes = await uow.tickets.notes(t.id)
