@@ -37,6 +37,7 @@ ACTION_LABELS_VI: dict[str, str] = {
     AuditAction.RECORDING_LISTEN: "Nghe ghi âm",
     "ticket.hold": "Giữ lại hồ sơ",
     "ticket.hold_released": "Bỏ giữ lại hồ sơ",
+    AuditAction.CALLBACK: "Gọi lại người phản ánh",
     AuditAction.USER_CREATE: "Thêm người dùng",
     AuditAction.USER_UPDATE: "Sửa người dùng",
     AuditAction.USER_DEACTIVATE: "Khoá tài khoản",
