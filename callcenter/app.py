@@ -24,6 +24,7 @@ from callcenter.domain.outbound import CallbackRules
 from callcenter.domain.routing import TargetTier
 from callcenter.logging import configure_logging
 from callcenter.services.audit import AuditService
+from callcenter.services.board import BoardPolicy, BoardService
 from callcenter.services.calls import CallPolicy, CallService
 from callcenter.services.directory import RoutingDirectory
 from callcenter.services.facilities import FacilityService
@@ -40,12 +41,14 @@ from callcenter.services.transcription import JobPolicy, TranscriptionService, w
 from callcenter.services.users import UserService
 from callcenter.settings import Settings
 from callcenter.storage import migrate
+from callcenter.storage.board import SqlBoardSource
 from callcenter.storage.call_path import SqlCallPathFactory
 from callcenter.storage.db import create_engine, is_sqlite, session_factory
 from callcenter.storage.election import elected
 from callcenter.storage.journal import FileJournal
 from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
 from callcenter.transcription.adapter import PipelineTranscriber, check_model, make_engine
+from callcenter.web.board import close_board
 from callcenter.web.context import WebConfig, WebServices
 from callcenter.web.metrics import MetricsSources, PrometheusMetrics
 from callcenter.web.server import create_web_app
@@ -267,7 +270,12 @@ def build_web(app: App) -> web.Application:
     async def journal_pending() -> int:
         return len(await app.journal.pending())
 
-    return create_web_app(
+    board = BoardService(
+        SqlBoardSource(engine),
+        BoardPolicy(app.settings.tz, timedelta(seconds=app.settings.routing.stale_call_after_s)),
+        app.clock,
+    )
+    application = create_web_app(
         WebServices(
             users=app.users,
             sessions=app.sessions,
@@ -281,6 +289,7 @@ def build_web(app: App) -> web.Application:
             metrics=MetricsSources(app.metrics, job_counts, journal_pending),
             readiness=lambda: readiness(app),
             outbound=app.outbound,
+            board=board,
         ),
         app.clock,
         WebConfig(
@@ -291,6 +300,8 @@ def build_web(app: App) -> web.Application:
             report_header=report_header(app.settings),
         ),
     )
+    application.on_shutdown.append(close_board)
+    return application
 
 
 async def readiness(app: App) -> dict[str, str | None]:

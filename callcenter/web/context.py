@@ -17,6 +17,7 @@ from aiohttp import web
 
 from callcenter.domain.access import Principal
 from callcenter.services.audit import AuditService
+from callcenter.services.board import BoardService
 from callcenter.services.facilities import FacilityService
 from callcenter.services.outbound import OutboundService
 from callcenter.services.report_docx import ReportHeader
@@ -48,6 +49,10 @@ class WebConfig:
     tz: ZoneInfo = VIETNAM  # the pages show local time
     # The Báo cáo's sender and signature ([report] settings).
     report_header: ReportHeader = field(default_factory=ReportHeader)
+    # The live board's event stream: a comment this often keeps proxies from closing it; it ends after
+    # the second figure and the browser connects again (through the session check).
+    board_heartbeat_s: float = 15.0
+    board_stream_max_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class WebServices:
     metrics: MetricsSources | None = None  # /metrics; None: not exposed (404)
     # /readyz: each check's problem, None when it passes (database, migrations, recordings, speech)
     readiness: Callable[[], Awaitable[Mapping[str, str | None]]] | None = None
+    board: BoardService | None = None  # the live board (/bang-truc); None: not offered (404)
     # Callbacks from a ticket over ARI; None when [ari] is not enabled (the API answers 503).
     outbound: OutboundService | None = None
 

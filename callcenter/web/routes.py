@@ -14,6 +14,7 @@ from callcenter.web import (
     audit,
     audit_pages,
     auth,
+    board,
     callbacks,
     health,
     metrics,
@@ -243,6 +244,17 @@ def route_table() -> RouteTable:
                 roles=SIGNED_IN,
                 kind=PAGE,
                 summary="Tải báo cáo dạng Word (DOCX) / the report as a Word document",
+            ),
+            # The live board: every role, each over the ticket list's scope; no caller's number on it.
+            Route(
+                method="GET",
+                path="/bang-truc",
+                handler=board.board_page,
+                name="board_page",
+                roles=SIGNED_IN,
+                kind=PAGE,
+                summary="Bảng trực: cuộc gọi đang diễn ra, số liệu hôm nay, cập nhật trực tiếp / live board",
+                nav="Bảng trực",
             ),
             # Users (admins): the page over the users service, audited as the API is.
             Route(
@@ -595,6 +607,25 @@ def route_table() -> RouteTable:
                 kind=API,
                 summary="Báo cáo theo kỳ trong phạm vi của mình (JSON) / the period report as JSON",
                 query=report_pages.ReportQuery,
+            ),
+            # ---- API: the live board
+            Route(
+                method="GET",
+                path="/api/board",
+                handler=board.board_json,
+                name="board_api",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Bảng trực trong phạm vi của mình (JSON) / the live board's snapshot",
+            ),
+            Route(
+                method="GET",
+                path="/api/board/events",
+                handler=board.board_events,
+                name="board_events",
+                roles=SIGNED_IN,
+                kind=API,
+                summary="Bảng trực dạng Server-Sent Events: sự kiện snapshot khi có thay đổi / live feed",
             ),
             # ---- API: audit log
             Route(

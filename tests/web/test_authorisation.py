@@ -84,6 +84,10 @@ EXPECTED: dict[str, Access] = {
     "users_submit": ADMINS,
     # the audit log page: as the API (tests/web/test_audit_page.py)
     "audit_page": AUDIT_READERS,
+    # the live board: every role, each over the ticket list's scope (tests/web/test_board*.py)
+    "board_page": SIGNED_IN,
+    "board_api": SIGNED_IN,
+    "board_events": SIGNED_IN,
 }
 FORBIDDEN_TEXT = "Bạn không có quyền truy cập"
 
