@@ -30,7 +30,7 @@ from callcenter.services.directory import RoutingDirectory
 from callcenter.services.facilities import FacilityService
 from callcenter.services.holidays_vn import vietnam_holidays
 from callcenter.services.metrics import NO_METRICS, Metrics
-from callcenter.services.outbound import OutboundPolicy, OutboundService
+from callcenter.services.outbound import OutboundPolicy, OutboundPrompts, OutboundService
 from callcenter.services.report_docx import ReportHeader
 from callcenter.services.reports import ReportService
 from callcenter.services.retention import RetentionPolicy, RetentionService
@@ -220,6 +220,7 @@ def build_outbound(
             app=app_name or a.app,
             dial_template=settings.routing.dial_template,
             request_timeout_s=a.request_timeout_s,
+            language=a.language,
         )
     )
     policy = OutboundPolicy(
@@ -234,6 +235,12 @@ def build_outbound(
         accept_timeout_s=a.accept_timeout_s,
         survey_timeout_s=a.survey_timeout_s,
         busy_window=timedelta(seconds=settings.routing.stale_call_after_s),
+        prompts=OutboundPrompts(
+            officer_accept=settings.prompts.callback_officer,
+            survey=settings.prompts.callback_survey,
+            probe=settings.prompts.probe,
+            thanks=settings.prompts.thanks,
+        ),
     )
     return client, OutboundService(uow, client, policy, clock)
 

@@ -94,6 +94,10 @@ class PromptSettings(BaseModel):
     voicemail: str = "hotline-voicemail"
     rating: str = "hotline-rating"  # post-call survey: "bấm một đến năm"
     thanks: str = "hotline-thanks"
+    # Calls we place over ARI ([ari]): the officer's "press 1", the citizen's survey, the test call.
+    callback_officer: str = "hotline-callback-officer"
+    callback_survey: str = "hotline-callback-survey"
+    probe: str = "hotline-probe"
 
 
 class TranscriptionSettings(BaseModel):
@@ -130,6 +134,7 @@ class AriSettings(BaseModel):
     app: str = "hotline"
     # The number the called party sees: the hotline's.
     caller_id: str = "19009095"
+    language: str = "vi"  # of the prompts played on our legs (sounds/<language>/, as HOTLINE_LANGUAGE)
     request_timeout_s: float = Field(default=10.0, gt=0)
     ring_timeout_s: int = Field(default=30, ge=5, le=120)
     accept_timeout_s: float = Field(default=15.0, gt=0)  # to press 1 once answered

@@ -26,8 +26,10 @@ from callcenter.asterisk.ari_events import (
     AriEventError,
     ChannelDestroyed,
     ChannelDtmfReceived,
+    Dial,
     Ignored,
     PlaybackFinished,
+    StasisEnd,
     StasisStart,
     parse_event,
 )
@@ -46,12 +48,15 @@ class AriConfig:
     request_timeout_s: float = 10.0
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
+    language: str = "vi"  # of the prompts we play (sounds/<language>/), as HOTLINE_LANGUAGE
 
 
 class EventSink(Protocol):
     """What the events drive (services.outbound.OutboundService)."""
 
-    async def leg_answered(self, channel: str, now: datetime) -> None: ...
+    async def leg_answered(self, channel: str, now: datetime, *, recorded: bool = False) -> None: ...
+    async def leg_left(self, channel: str, now: datetime) -> None: ...
+    async def dial_status(self, channel: str, status: str, now: datetime) -> None: ...
     async def digit(self, channel: str, digit: str, now: datetime) -> None: ...
     async def leg_ended(self, channel: str, cause: int | None, now: datetime) -> None: ...
     async def playback_finished(self, playback_id: str, now: datetime) -> None: ...
@@ -119,18 +124,22 @@ class AriClient:
         caller_id: str,
         timeout_s: int,
     ) -> None:
-        variables = {v.ARI_ARGS: ",".join(stasis_args), v.ARI_APP: self._config.app}
+        # Into our app from its creation: every event of the leg comes to us, a busy or unanswered
+        # one's Dial and ChannelDestroyed included (a leg sent to the dialplan would be heard only from
+        # its Stasis(), and a busy line ends within milliseconds, before any subscription could be made).
+        variables = {v.ARI_APP: self._config.app}
         if recording is not None:
+            # For record_leg: [hotline-ari-leg] starts MixMonitor, then Stasis() with these arguments.
             variables[v.RECORDING] = recording
+            variables[v.ARI_ARGS] = ",".join([*stasis_args, v.ARI_RECORDED_TAG])
         try:
             await self.request(
                 "POST",
                 "/channels",
                 {
                     "endpoint": self._config.dial_template.format(number=number),
-                    "context": v.ARI_LEG_CONTEXT,
-                    "extension": "s",
-                    "priority": "1",
+                    "app": self._config.app,
+                    "appArgs": ",".join(stasis_args),
                     "callerId": caller_id,
                     "timeout": str(timeout_s),
                     "channelId": channel_id,
@@ -143,32 +152,22 @@ class AriClient:
                 # the endpoint has no contact, "no route to destination"): the number is unreachable.
                 raise LegEndedAtOnce(f"{channel_id}: Asterisk could not create the leg ({exc})") from None
             raise
-        # A leg sent to the dialplan reaches our app only at Stasis(), after it is answered: follow it
-        # from now on, so a busy or unanswered leg's ChannelDestroyed comes to us too.
-        try:
-            await self.request(
-                "POST",
-                f"/applications/{self._config.app}/subscription",
-                {"eventSource": f"channel:{channel_id}"},
-            )
-        except TelephonyError as exc:
-            if exc.status in (404, 422) and not await self._exists(channel_id):
-                raise LegEndedAtOnce(f"{channel_id}: gone before it could be followed") from None
-            raise
 
-    async def _exists(self, channel_id: str) -> bool:
-        try:
-            await self.request("GET", f"/channels/{channel_id}")
-        except TelephonyGone:
-            return False
-        return True
+    async def record_leg(self, channel_id: str) -> None:
+        await self.request(
+            "POST",
+            f"/channels/{channel_id}/continue",
+            {"context": v.ARI_LEG_CONTEXT, "extension": "s", "priority": "1"},
+        )
 
     async def hangup(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{channel_id}", {"reason": "normal"})
 
     async def play(self, channel_id: str, sound: str, playback_id: str) -> None:
         await self.request(
-            "POST", f"/channels/{channel_id}/play", {"media": f"sound:{sound}", "playbackId": playback_id}
+            "POST",
+            f"/channels/{channel_id}/play",
+            {"media": f"sound:{sound}", "lang": self._config.language, "playbackId": playback_id},
         )
 
     async def bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
@@ -266,7 +265,16 @@ class AriClient:
         match event:
             case StasisStart(channel_id=channel, args=args):
                 if args[:1] == (v.ARI_ARGS_TAG,):
-                    await _logged(sink.leg_answered(channel, now), "ari.handler_failed", event="StasisStart")
+                    recorded = args[-1:] == (v.ARI_RECORDED_TAG,)
+                    await _logged(
+                        sink.leg_answered(channel, now, recorded=recorded),
+                        "ari.handler_failed",
+                        event="StasisStart",
+                    )
+            case StasisEnd(channel_id=channel):
+                await _logged(sink.leg_left(channel, now), "ari.handler_failed", event="StasisEnd")
+            case Dial(peer_id=channel, dialstatus=status):
+                await _logged(sink.dial_status(channel, status, now), "ari.handler_failed", event="Dial")
             case ChannelDtmfReceived(channel_id=channel, digit=digit):
                 await _logged(
                     sink.digit(channel, digit, now), "ari.handler_failed", event="ChannelDtmfReceived"
@@ -288,7 +296,6 @@ class AriClient:
 # Events Asterisk sends about our legs that we have no use for: not worth a log line.
 _EXPECTED = frozenset(
     {
-        "StasisEnd",
         "ChannelStateChange",
         "ChannelVarset",
         "ChannelHangupRequest",
@@ -300,7 +307,6 @@ _EXPECTED = frozenset(
         "BridgeCreated",
         "BridgeDestroyed",
         "PlaybackStarted",
-        "Dial",
         "ChannelCreated",
     }
 )

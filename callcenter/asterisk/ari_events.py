@@ -23,6 +23,20 @@ class StasisStart:
 
 
 @dataclass(frozen=True)
+class StasisEnd:
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class Dial:
+    """A dial's progress on one of our legs: `peer` is the leg, dialstatus "" while it rings, then
+    ANSWER, BUSY, NOANSWER, CHANUNAVAIL, CONGESTION, CANCEL… (Asterisk 22 sends it for an originate)."""
+
+    peer_id: str
+    dialstatus: str
+
+
+@dataclass(frozen=True)
 class ChannelDestroyed:
     channel_id: str
     cause: int | None
@@ -45,7 +59,9 @@ class Ignored:
     type: str
 
 
-AriEvent = StasisStart | ChannelDestroyed | ChannelDtmfReceived | PlaybackFinished | Ignored
+AriEvent = (
+    StasisStart | StasisEnd | Dial | ChannelDestroyed | ChannelDtmfReceived | PlaybackFinished | Ignored
+)
 
 
 def parse_event(text: str) -> AriEvent:
@@ -64,6 +80,14 @@ def parse_event(text: str) -> AriEvent:
             if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
                 raise AriEventError("StasisStart: args is not a list of strings")
             return StasisStart(_channel_id(data, kind), tuple(args))
+        case "StasisEnd":
+            return StasisEnd(_channel_id(data, kind))
+        case "Dial":
+            peer = data.get("peer")
+            status = data.get("dialstatus", "")
+            if not isinstance(peer, dict) or not isinstance(peer.get("id"), str):
+                raise AriEventError("Dial: no peer id")
+            return Dial(peer["id"], status if isinstance(status, str) else "")
         case "ChannelDestroyed":
             cause = data.get("cause")
             txt = data.get("cause_txt", "")

@@ -115,3 +115,4 @@ ARI_LEG_CONTEXT: Final = "hotline-ari-leg"
 ARI_ARGS: Final = "HOTLINE_ARI_ARGS"  # "out,<outbound id>,<leg>": the Stasis app's arguments
 ARI_APP: Final = "HOTLINE_ARI_APP"  # our Stasis application (a global; we also set it on the leg)
 ARI_ARGS_TAG: Final = "out"  # first Stasis argument of our legs; other channels in the app are not ours
+ARI_RECORDED_TAG: Final = "recorded"  # last argument when a leg comes back from [hotline-ari-leg]

@@ -70,8 +70,20 @@ _BUSY_CAUSES = frozenset({17})
 _UNREACHABLE_CAUSES = frozenset({1, 2, 3, 18, 20, 22, 27, 28, 31, 34, 38, 41, 42, 44, 47, 58, 88})
 
 
-def unanswered_outcome(cause: int | None) -> Outcome:
-    """What a leg that ended before it was answered means, from its hang-up cause."""
+# Asterisk's DIALSTATUS of a leg that was not answered (the ARI Dial event), when it came.
+_DIALSTATUS_OUTCOMES = {
+    "BUSY": Outcome.BUSY,
+    "NOANSWER": Outcome.NO_ANSWER,
+    "CHANUNAVAIL": Outcome.UNREACHABLE,
+    "CONGESTION": Outcome.UNREACHABLE,
+}
+
+
+def unanswered_outcome(cause: int | None, dialstatus: str = "") -> Outcome:
+    """What a leg that ended before it was answered means: Asterisk's DIALSTATUS when known (a Local
+    or SIP leg alike), else the hang-up cause."""
+    if dialstatus in _DIALSTATUS_OUTCOMES:
+        return _DIALSTATUS_OUTCOMES[dialstatus]
     if cause in _BUSY_CAUSES:
         return Outcome.BUSY
     if cause in _UNREACHABLE_CAUSES:
@@ -173,20 +185,37 @@ def probe_due(code: str, last: datetime | None, now: datetime, every: timedelta)
     return now >= last + every * factor
 
 
-def channel_id(outbound_id: int, leg: Leg) -> str:
+def channel_id(outbound_id: int, leg: Leg, created_at: datetime) -> str:
     """The channel id we give Asterisk for a leg (ARI lets the originator choose it): a restart finds
-    the leg by the row alone, and a retried originate cannot place a second call (409)."""
-    return f"hotline-out-{outbound_id}-{leg.value}"
+    the leg from the row alone, and a retried originate cannot place a second call (409). The row's
+    creation time (ms, base 36) keeps ids apart when row ids repeat (a database restored or reset while
+    Asterisk still holds old legs)."""
+    stamp = _base36(int(created_at.timestamp() * 1000))
+    return f"{_PREFIX}{outbound_id}-{stamp}-{leg.value}"
 
 
 def parse_channel_id(value: str) -> tuple[int, Leg] | None:
-    prefix = "hotline-out-"
-    if not value.startswith(prefix):
+    """(row id, leg) of one of our legs' channel ids; None for any other channel."""
+    if not value.startswith(_PREFIX):
         return None
-    number, _, leg = value[len(prefix) :].partition("-")
-    if not number.isdigit():
+    number, _, rest = value[len(_PREFIX) :].partition("-")
+    stamp, _, leg = rest.partition("-")
+    if not number.isdigit() or not stamp.isalnum():
         return None
     try:
         return int(number), Leg(leg)
     except ValueError:
         return None
+
+
+_PREFIX = "hotline-out-"
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out

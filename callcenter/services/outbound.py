@@ -108,6 +108,8 @@ class OutboundService:
         self._clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
         self._timers: dict[int, asyncio.Task[None]] = {}
+        self._continuing: set[str] = set()  # legs sent through [hotline-ari-leg] for their recording
+        self._dialstatus: dict[str, str] = {}  # the last DIALSTATUS of each leg still ringing
 
     # --- starting a call ---------------------------------------------------------------------------
 
@@ -149,10 +151,11 @@ class OutboundService:
             await uow.tickets.add_event(
                 ticket_id, "callback.requested", {"outbound_id": outbound_id, "by": who.username}, now
             )
+            row = await uow.outbound.get(outbound_id)
             await uow.commit()
-        assert officer is not None and officer.phone
+        assert officer is not None and officer.phone and row is not None
         log.info("outbound.callback_requested", outbound_id=outbound_id, ticket_id=ticket_id)
-        await self._originate(outbound_id, Leg.OFFICER, officer.phone, recording=None)
+        await self._originate(row, Leg.OFFICER, officer.phone, recording=None)
         return outbound_id
 
     async def attempts(self, who: Principal, ticket_id: int) -> list[OutboundRecord]:
@@ -177,9 +180,11 @@ class OutboundService:
                 )
             except OutboundExists:
                 return ProbeStarted(None, "in_progress")
+            row = await uow.outbound.get(outbound_id)
             await uow.commit()
+        assert row is not None
         log.info("outbound.probe_started", outbound_id=outbound_id, facility=facility_code)
-        ok = await self._originate(outbound_id, Leg.HOTLINE, facility.hotline, recording=None)
+        ok = await self._originate(row, Leg.HOTLINE, facility.hotline, recording=None)
         return ProbeStarted(outbound_id, "" if ok else "failed")
 
     async def probe_due(self, now: datetime, every: timedelta) -> list[ProbeStarted]:
@@ -193,10 +198,11 @@ class OutboundService:
                 started.append(await self.probe(f.code, now))
         return started
 
-    async def _originate(self, outbound_id: int, leg: Leg, number: str, *, recording: str | None) -> bool:
+    async def _originate(self, row: OutboundRecord, leg: Leg, number: str, *, recording: str | None) -> bool:
+        outbound_id = row.id
         try:
             await self._tel.originate(
-                channel_id(outbound_id, leg),
+                _cid(row, leg),
                 number,
                 stasis_args=(ARGS_TAG, str(outbound_id), leg.value),
                 recording=recording,
@@ -206,13 +212,13 @@ class OutboundService:
         except LegEndedAtOnce as exc:
             log.info("outbound.leg_ended_at_once", outbound_id=outbound_id, leg=leg, error=str(exc))
             if leg is Leg.CITIZEN:
-                await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
+                await self._hangup_quietly(_cid(row, Leg.OFFICER))
             await self._finish(outbound_id, Outcome.UNREACHABLE, self._clock(), leg=leg)
             return False
         except TelephonyError as exc:
             log.warning("outbound.originate_failed", outbound_id=outbound_id, leg=leg, error=str(exc))
             if leg is Leg.CITIZEN:
-                await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
+                await self._hangup_quietly(_cid(row, Leg.OFFICER))
             await self._finish(outbound_id, Outcome.FAILED, self._clock(), detail=f"originate: {exc}")
             return False
         await self._set(outbound_id, state=OutboundState.RINGING)
@@ -220,16 +226,17 @@ class OutboundService:
 
     # --- events (from the ARI adapter) -------------------------------------------------------------
 
-    async def leg_answered(self, channel: str, now: datetime) -> None:
-        """A leg entered our Stasis app: it was answered (the dialplan runs Stasis after the answer)."""
+    async def leg_answered(self, channel: str, now: datetime, *, recorded: bool = False) -> None:
+        """A leg entered our Stasis app: it was answered (an originate to the app enters it on answer).
+        `recorded`: it entered again from [hotline-ari-leg], its MixMonitor running."""
         found = parse_channel_id(channel)
         if found is None:
             return
         outbound_id, leg = found
         async with self._lock(outbound_id):
             row = await self._get(outbound_id)
-            if row is None or not row.state.active:
-                await self._hangup_quietly(channel)  # a leg of a call already closed
+            if row is None or not row.state.active or channel != _cid(row, leg):
+                await self._hangup_quietly(channel)  # a leg of a call already closed, or not ours
                 return
             p = self._policy.prompts
             if leg in (Leg.OFFICER, Leg.HOTLINE):
@@ -237,21 +244,33 @@ class OutboundService:
                 await self._set(outbound_id, state=OutboundState.ACCEPTING, answered_at=now, ring_ms=ring_ms)
                 await self._play(channel, p.officer_accept if leg is Leg.OFFICER else p.probe, "accept")
                 self._arm(outbound_id, self._policy.accept_timeout_s, self._accept_timed_out)
-            else:  # the citizen answered the callback: bridge them with the waiting officer
-                self._disarm(outbound_id)
+            elif row.recording is not None and not recorded:
+                # The citizen answered: through the dialplan once, for MixMonitor (the same files as an
+                # incoming call's); the leg comes back with `recorded`. Its StasisEnd is not an end.
+                self._continuing.add(channel)
                 try:
-                    await self._tel.bridge(
-                        _bridge_id(outbound_id),
-                        [channel_id(outbound_id, Leg.OFFICER), channel],
-                    )
+                    await self._tel.record_leg(channel)
                 except TelephonyError as exc:
-                    log.warning("outbound.bridge_failed", outbound_id=outbound_id, error=str(exc))
-                    await self._hangup_quietly(channel)
-                    await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
-                    await self._finish(outbound_id, Outcome.FAILED, now, detail=f"bridge: {exc}")
-                    return
-                await self._set(outbound_id, state=OutboundState.TALKING, talk_started_at=now)
-                log.info("outbound.callback_talking", outbound_id=outbound_id)
+                    self._continuing.discard(channel)
+                    log.warning("outbound.record_failed", outbound_id=outbound_id, error=str(exc))
+                    await self._bridge(row, channel, now)
+            else:
+                await self._bridge(row, channel, now)
+
+    async def _bridge(self, row: OutboundRecord, channel: str, now: datetime) -> None:
+        """The citizen answered the callback: bridge them with the waiting officer."""
+        outbound_id = row.id
+        self._disarm(outbound_id)
+        try:
+            await self._tel.bridge(_bridge_id(row), [_cid(row, Leg.OFFICER), channel])
+        except TelephonyError as exc:
+            log.warning("outbound.bridge_failed", outbound_id=outbound_id, error=str(exc))
+            await self._hangup_quietly(channel)
+            await self._hangup_quietly(_cid(row, Leg.OFFICER))
+            await self._finish(outbound_id, Outcome.FAILED, now, detail=f"bridge: {exc}")
+            return
+        await self._set(outbound_id, state=OutboundState.TALKING, talk_started_at=now)
+        log.info("outbound.callback_talking", outbound_id=outbound_id)
 
     async def digit(self, channel: str, digit: str, now: datetime) -> None:
         found = parse_channel_id(channel)
@@ -260,7 +279,7 @@ class OutboundService:
         outbound_id, leg = found
         async with self._lock(outbound_id):
             row = await self._get(outbound_id)
-            if row is None or not row.state.active:
+            if row is None or not row.state.active or channel != _cid(row, leg):
                 return
             if row.state is OutboundState.ACCEPTING and digit == "1":
                 self._disarm(outbound_id)
@@ -292,24 +311,42 @@ class OutboundService:
         self._disarm(found[0])
         await self._hangup_quietly(channel)
 
+    async def dial_status(self, channel: str, status: str, now: datetime) -> None:
+        """Asterisk's DIALSTATUS of a leg as it rings (the Dial event): kept for the leg's outcome."""
+        if status and parse_channel_id(channel) is not None:
+            self._dialstatus[channel] = status
+
+    async def leg_left(self, channel: str, now: datetime) -> None:
+        """A leg left our Stasis app (StasisEnd): its end, unless we sent it through the dialplan."""
+        if channel in self._continuing:
+            self._continuing.discard(channel)
+            return
+        await self.leg_ended(channel, None, now)
+
     async def leg_ended(self, channel: str, cause: int | None, now: datetime) -> None:
-        """A leg is gone (ChannelDestroyed): never answered, hung up, or hung up by us."""
+        """A leg is gone (ChannelDestroyed, or StasisEnd): never answered, hung up, or hung up by us.
+        Both events come for an answered leg: the second finds the row moved on and changes nothing."""
+        dialstatus = self._dialstatus.pop(channel, "")
         found = parse_channel_id(channel)
         if found is None:
             return
         outbound_id, leg = found
         async with self._lock(outbound_id):
             row = await self._get(outbound_id)
-            if row is None or not row.state.active:
+            if row is None or not row.state.active or channel != _cid(row, leg):
                 return
             match row.state, leg:
                 case OutboundState.PENDING | OutboundState.RINGING, Leg.OFFICER | Leg.HOTLINE:
                     await self._set(outbound_id, ring_ms=_ms(now - row.created_at))
-                    await self._finish(outbound_id, unanswered_outcome(cause), now, leg=leg, cause=cause)
+                    await self._finish(
+                        outbound_id, unanswered_outcome(cause, dialstatus), now, leg=leg, cause=cause
+                    )
                 case OutboundState.RINGING, Leg.CITIZEN:
                     # The officer is waiting on the line: let them go, with the citizen's outcome.
-                    await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
-                    await self._finish(outbound_id, unanswered_outcome(cause), now, leg=leg, cause=cause)
+                    await self._hangup_quietly(_cid(row, Leg.OFFICER))
+                    await self._finish(
+                        outbound_id, unanswered_outcome(cause, dialstatus), now, leg=leg, cause=cause
+                    )
                 case OutboundState.RINGING, _:
                     pass
                 case OutboundState.ACCEPTING, Leg.OFFICER | Leg.HOTLINE:
@@ -318,14 +355,12 @@ class OutboundService:
                 case OutboundState.TALKING, Leg.OFFICER:
                     # The officer hung up first: ask the citizen whether the complaint was resolved.
                     await self._set(outbound_id, state=OutboundState.SURVEY, talk_s=_talk_s(row, now))
-                    await self._destroy_bridge_quietly(outbound_id)
-                    await self._play(
-                        channel_id(outbound_id, Leg.CITIZEN), self._policy.prompts.survey, "survey"
-                    )
+                    await self._destroy_bridge_quietly(row)
+                    await self._play(_cid(row, Leg.CITIZEN), self._policy.prompts.survey, "survey")
                     self._arm(outbound_id, self._policy.survey_timeout_s, self._survey_timed_out)
                 case OutboundState.TALKING, Leg.CITIZEN:
-                    await self._hangup_quietly(channel_id(outbound_id, Leg.OFFICER))
-                    await self._destroy_bridge_quietly(outbound_id)
+                    await self._hangup_quietly(_cid(row, Leg.OFFICER))
+                    await self._destroy_bridge_quietly(row)
                     await self._finish(outbound_id, Outcome.TALKED, now, talk_s=_talk_s(row, now))
                 case OutboundState.SURVEY, Leg.CITIZEN:
                     self._disarm(outbound_id)
@@ -338,10 +373,10 @@ class OutboundService:
         async with self._uow() as uow:
             ticket = await uow.tickets.record(row.ticket_id)
         number = "" if ticket is None else ticket.caller_number
-        citizen = channel_id(row.id, Leg.CITIZEN)
+        citizen = _cid(row, Leg.CITIZEN)
         recording = recording_name(citizen)
         await self._set(row.id, state=OutboundState.RINGING, accepted_at=now, recording=recording)
-        await self._originate(row.id, Leg.CITIZEN, number, recording=recording)
+        await self._originate(row, Leg.CITIZEN, number, recording=recording)
 
     # --- timers --------------------------------------------------------------------------------------
 
@@ -362,8 +397,11 @@ class OutboundService:
         await self._hang_up_all(outbound_id)
 
     async def _hang_up_all(self, outbound_id: int) -> None:
+        row = await self._get(outbound_id)
+        if row is None:
+            return
         for leg in Leg:
-            await self._hangup_quietly(channel_id(outbound_id, leg))
+            await self._hangup_quietly(_cid(row, leg))
 
     def _arm(self, outbound_id: int, after_s: float, action: Callable[[int], object]) -> None:
         self._disarm(outbound_id)
@@ -405,14 +443,14 @@ class OutboundService:
             rows = await uow.outbound.active()
         closed = 0
         for row in rows:
-            legs = [leg for leg in Leg if channel_id(row.id, leg) in live]
+            legs = [leg for leg in Leg if _cid(row, leg) in live]
             if row.id in self._timers:
                 continue  # this process is driving it
             if row.state is OutboundState.TALKING and {Leg.OFFICER, Leg.CITIZEN} <= set(legs):
                 continue
             async with self._lock(row.id):
                 for leg in legs:
-                    await self._hangup_quietly(channel_id(row.id, leg))
+                    await self._hangup_quietly(_cid(row, leg))
                 if row.state is OutboundState.TALKING or row.talk_started_at is not None:
                     await self._finish(row.id, Outcome.TALKED, now, talk_s=_talk_s(row, now), detail="lost")
                 else:
@@ -493,17 +531,21 @@ class OutboundService:
         except TelephonyError as exc:
             log.warning("outbound.hangup_failed", channel=channel, error=str(exc))
 
-    async def _destroy_bridge_quietly(self, outbound_id: int) -> None:
+    async def _destroy_bridge_quietly(self, row: OutboundRecord) -> None:
         try:
-            await self._tel.destroy_bridge(_bridge_id(outbound_id))
+            await self._tel.destroy_bridge(_bridge_id(row))
         except TelephonyGone:
             pass
         except TelephonyError as exc:
-            log.warning("outbound.bridge_destroy_failed", outbound_id=outbound_id, error=str(exc))
+            log.warning("outbound.bridge_destroy_failed", outbound_id=row.id, error=str(exc))
 
 
-def _bridge_id(outbound_id: int) -> str:
-    return f"hotline-out-{outbound_id}"
+def _cid(row: OutboundRecord, leg: Leg) -> str:
+    return channel_id(row.id, leg, row.created_at)
+
+
+def _bridge_id(row: OutboundRecord) -> str:
+    return _cid(row, Leg.OFFICER).removesuffix("-" + Leg.OFFICER.value)
 
 
 def _ms(delta: timedelta) -> int:

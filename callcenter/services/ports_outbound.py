@@ -82,9 +82,15 @@ class Telephony(Protocol):
         caller_id: str,
         timeout_s: int,
     ) -> None:
-        """Ring `number` on a leg named `channel_id`; answered, it runs the hotline's ARI leg context
-        (MixMonitor into `recording`'s files when given, as an incoming call's) and enters our Stasis
-        app with `stasis_args`. Raises LegEndedAtOnce when the leg is gone before it could be followed."""
+        """Ring `number` on a leg named `channel_id`, in our Stasis app from its creation (so its events,
+        busy or unanswered included, come to us); answered, it enters the app with `stasis_args`. With
+        `recording`, `record_leg` later sends it through [hotline-ari-leg] for MixMonitor into those
+        files. Raises LegEndedAtOnce when Asterisk cannot even create the leg."""
+        ...
+
+    async def record_leg(self, channel_id: str) -> None:
+        """Send an answered leg through the dialplan's ARI leg context (MixMonitor with the recording
+        given at originate); it comes back into the app with its arguments and "recorded"."""
         ...
 
     async def hangup(self, channel_id: str) -> None: ...

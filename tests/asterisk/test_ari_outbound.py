@@ -44,6 +44,10 @@ class Line:
         async with self.app.uow() as uow:
             return await uow.outbound.get(outbound_id)
 
+    async def leg(self, outbound_id: int, leg: Leg) -> str:
+        row = await self.row(outbound_id)
+        return channel_id(outbound_id, leg, row.created_at)
+
     async def until_done(self, outbound_id: int, wait_s: float = 5.0) -> Any:
         return await until(
             lambda: self.row(outbound_id), lambda r: r is not None and r.state.value == "done", wait_s
@@ -108,12 +112,12 @@ async def test_a_callback_end_to_end_officer_accepts_citizen_talks_and_answers_t
     line.fake.script(OFFICER_PHONE, Answer(dtmf="1", dtmf_after_s=0.1))
     line.fake.script(CITIZEN, Answer(ring_s=0.1))
     oid = await line.service.request_callback(ticket_id, officer, line.clock())
-    citizen = channel_id(oid, Leg.CITIZEN)
+    citizen = await line.leg(oid, Leg.CITIZEN)
     await until(lambda: line.row(oid), lambda r: r.state.value == "talking")
-    bridge = line.fake.bridges[f"hotline-out-{oid}"]
-    assert set(bridge.channels) == {channel_id(oid, Leg.OFFICER), citizen}
+    bridge = line.fake.bridges[(await line.leg(oid, Leg.OFFICER)).removesuffix("-officer")]
+    assert set(bridge.channels) == {await line.leg(oid, Leg.OFFICER), citizen}
     assert line.fake.channels[citizen].recording == f"hotline-{citizen}"  # MixMonitor's files, as incoming
-    await line.fake.remote_hangup(channel_id(oid, Leg.OFFICER))
+    await line.fake.remote_hangup(await line.leg(oid, Leg.OFFICER))
     await until(lambda: line.row(oid), lambda r: r.state.value == "survey")
     await line.fake.wait_for(lambda e: e["type"] == "PlaybackFinished" and citizen in e["playback"]["id"])
     await line.fake.press(citizen, "2")
@@ -129,9 +133,13 @@ async def test_a_callback_end_to_end_officer_accepts_citizen_talks_and_answers_t
         f"PJSIP/{OFFICER_PHONE}@hotline-trunk",
         f"PJSIP/{CITIZEN}@hotline-trunk",
     ]
-    assert all(
-        p["context"] == "hotline-ari-leg" and p["channelId"].startswith("hotline-out-") for p in originated
-    )
+    # Into our app from creation (a busy leg's events come too); the citizen's leg recorded through
+    # [hotline-ari-leg] once answered.
+    assert all(p["app"] == "hotline" and p["channelId"].startswith("hotline-out-") for p in originated)
+    continued = [(path, p) for m, path, p, _ in line.fake.requests if path.endswith("/continue")]
+    assert continued == [
+        (f"/channels/{citizen}/continue", {"context": "hotline-ari-leg", "extension": "s", "priority": "1"})
+    ]
 
 
 @pytest.mark.parametrize(
@@ -164,7 +172,7 @@ async def test_the_socket_dropping_mid_frame_and_coming_back_reconciles_the_lost
     await until(lambda: asyncio.sleep(0, len(line.connected)), lambda n: n >= 2)
     row = await line.until_done(started.outbound_id)
     assert row.outcome.value in ("unknown", "no_key")  # closed, never left half-done
-    leg = line.fake.channels.get(channel_id(started.outbound_id, Leg.HOTLINE))
+    leg = line.fake.channels.get(await line.leg(started.outbound_id, Leg.HOTLINE))
     assert leg is None or leg.hung_up
 
 
@@ -209,7 +217,7 @@ async def test_a_rest_error_or_a_timeout_closes_the_row_with_the_reason(line: Li
     row = await line.row(second.outbound_id)
     assert row.outcome.value == "failed" and "no reply" in row.detail
     with contextlib.suppress(Exception):
-        await line.client.hangup(channel_id(second.outbound_id, Leg.HOTLINE))
+        await line.client.hangup(await line.leg(second.outbound_id, Leg.HOTLINE))
 
 
 async def test_a_wrong_password_is_a_clear_error_not_a_crash(sample_app: App, clock: FakeClock) -> None:

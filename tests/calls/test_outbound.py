@@ -54,6 +54,9 @@ class FakeTelephony:
             raise self.fail_originate
         self.live.add(channel_id)
 
+    async def record_leg(self, channel_id: str) -> None:
+        self.calls.append(("record_leg", (channel_id,), {}))
+
     async def hangup(self, channel_id: str) -> None:
         self.calls.append(("hangup", (channel_id,), {}))
         if channel_id not in self.live:
@@ -90,6 +93,11 @@ class Outbound:
         async with self.app.uow() as uow:
             return await uow.outbound.get(outbound_id)
 
+    async def leg(self, outbound_id: int, leg: Leg) -> str:
+        """The channel id the service gave that leg."""
+        row = await self.row(outbound_id)
+        return channel_id(outbound_id, leg, row.created_at)
+
 
 POLICY = OutboundPolicy(tz=TZ, caller_id="19009095", accept_timeout_s=0.2, survey_timeout_s=0.2)
 
@@ -123,7 +131,7 @@ async def test_a_callback_rings_the_officer_then_the_citizen_bridges_them_and_as
 ) -> None:
     s, tel, clock = world.service, world.tel, world.clock
     oid = await s.request_callback(world.ticket_id, world.officer, clock())
-    officer, citizen = channel_id(oid, Leg.OFFICER), channel_id(oid, Leg.CITIZEN)
+    officer, citizen = await world.leg(oid, Leg.OFFICER), await world.leg(oid, Leg.CITIZEN)
     # The officer's phone first, never the citizen's: nobody is called on behalf of a system that drops them.
     [(args, kw)] = tel.asked("originate")
     assert args == (officer, OFFICER_PHONE) and kw["recording"] is None
@@ -140,7 +148,11 @@ async def test_a_callback_rings_the_officer_then_the_citizen_bridges_them_and_as
 
     clock.now += timedelta(seconds=4)
     await s.leg_answered(citizen, clock())
-    assert tel.asked("bridge") == [((f"hotline-out-{oid}", (officer, citizen)), {})]
+    # Answered: through [hotline-ari-leg] once for MixMonitor; leaving the app for it is not an end.
+    assert tel.asked("record_leg") == [((citizen,), {})] and tel.asked("bridge") == []
+    await s.leg_left(citizen, clock())
+    await s.leg_answered(citizen, clock(), recorded=True)
+    assert tel.asked("bridge") == [((officer.removesuffix("-officer"), (officer, citizen)), {})]
     clock.now += timedelta(seconds=95)
     tel.live.discard(officer)
     await s.leg_ended(officer, 16, clock())  # the officer hangs up: the citizen is asked
@@ -167,7 +179,7 @@ async def test_a_callback_rings_the_officer_then_the_citizen_bridges_them_and_as
 async def test_the_citizen_busy_lets_the_officer_go_with_the_outcome(world: Outbound) -> None:
     s, tel, clock = world.service, world.tel, world.clock
     oid = await s.request_callback(world.ticket_id, world.officer, clock())
-    officer, citizen = channel_id(oid, Leg.OFFICER), channel_id(oid, Leg.CITIZEN)
+    officer, citizen = await world.leg(oid, Leg.OFFICER), await world.leg(oid, Leg.CITIZEN)
     await s.leg_answered(officer, clock())
     await s.digit(officer, "1", clock())
     await s.leg_ended(citizen, 17, clock())  # 486 Busy Here
@@ -180,12 +192,12 @@ async def test_the_citizen_busy_lets_the_officer_go_with_the_outcome(world: Outb
 async def test_an_officer_who_answers_but_never_presses_1_is_not_a_callback(world: Outbound) -> None:
     s, tel, clock = world.service, world.tel, world.clock
     oid = await s.request_callback(world.ticket_id, world.officer, clock())
-    await s.leg_answered(channel_id(oid, Leg.OFFICER), clock())
+    await s.leg_answered(await world.leg(oid, Leg.OFFICER), clock())
     await asyncio.sleep(POLICY.accept_timeout_s + 0.3)
     row = await world.row(oid)
     assert (row.state.value, row.outcome.value) == ("done", "no_key")
     assert len(tel.asked("originate")) == 1  # the citizen was never rung
-    assert (channel_id(oid, Leg.OFFICER),) in [a for a, _ in tel.asked("hangup")]
+    assert (await world.leg(oid, Leg.OFFICER),) in [a for a, _ in tel.asked("hangup")]
 
 
 @pytest.mark.parametrize(
@@ -196,7 +208,7 @@ async def test_an_officer_leg_that_never_answers_gets_its_cause(
     world: Outbound, cause: int, outcome: str
 ) -> None:
     oid = await world.service.request_callback(world.ticket_id, world.officer, world.clock())
-    await world.service.leg_ended(channel_id(oid, Leg.OFFICER), cause, world.clock())
+    await world.service.leg_ended(await world.leg(oid, Leg.OFFICER), cause, world.clock())
     assert (await world.row(oid)).outcome.value == outcome
 
 
@@ -210,10 +222,10 @@ async def test_callback_rules_night_attempts_a_day_one_at_a_time_and_who_may(wor
     with pytest.raises(CallbackNotAllowed) as refused:
         await s.request_callback(world.ticket_id, world.officer, clock())
     assert refused.value.reason == "in_progress"
-    await s.leg_ended(channel_id(first, Leg.OFFICER), 19, clock())
+    await s.leg_ended(await world.leg(first, Leg.OFFICER), 19, clock())
     for _ in range(POLICY.rules.max_per_day - 1):
         oid = await s.request_callback(world.ticket_id, world.officer, clock())
-        await s.leg_ended(channel_id(oid, Leg.OFFICER), 19, clock())
+        await s.leg_ended(await world.leg(oid, Leg.OFFICER), 19, clock())
     with pytest.raises(CallbackNotAllowed) as refused:
         await s.request_callback(world.ticket_id, world.officer, clock())
     assert refused.value.reason == "too_many"
@@ -253,7 +265,7 @@ async def test_a_probe_pressed_1_is_a_human_and_one_runs_at_a_time(world: Outbou
     s, tel, clock = world.service, world.tel, world.clock
     started = await s.probe("BVNHI-TH", clock())
     assert started.outbound_id is not None
-    leg = channel_id(started.outbound_id, Leg.HOTLINE)
+    leg = await world.leg(started.outbound_id, Leg.HOTLINE)
     assert tel.asked("originate")[0][0] == (leg, "0912115224")
     assert (await s.probe("BVNHI-TH", clock())).skipped == "in_progress"
     clock.now += timedelta(seconds=8)
@@ -273,7 +285,7 @@ async def test_a_probe_answered_without_the_key_is_no_key_and_never_during_a_rea
     assert (await s.probe("BVDK-TH", clock())).skipped == "busy_line"
     started = await s.probe("BVNHI-TH", clock())
     assert started.outbound_id is not None
-    await s.leg_answered(channel_id(started.outbound_id, Leg.HOTLINE), clock())
+    await s.leg_answered(await world.leg(started.outbound_id, Leg.HOTLINE), clock())
     await asyncio.sleep(POLICY.accept_timeout_s + 0.3)
     assert (await world.row(started.outbound_id)).outcome.value == "no_key"
 
@@ -291,18 +303,18 @@ async def test_after_a_restart_lost_calls_are_closed_as_unknown_and_a_live_bridg
     s, tel, clock = world.service, world.tel, world.clock
     probe = await s.probe("BVNHI-TH", clock())
     talking = await s.request_callback(world.ticket_id, world.officer, clock())
-    await s.leg_answered(channel_id(talking, Leg.OFFICER), clock())
-    await s.digit(channel_id(talking, Leg.OFFICER), "1", clock())
-    await s.leg_answered(channel_id(talking, Leg.CITIZEN), clock())
+    await s.leg_answered(await world.leg(talking, Leg.OFFICER), clock())
+    await s.digit(await world.leg(talking, Leg.OFFICER), "1", clock())
+    await s.leg_answered(await world.leg(talking, Leg.CITIZEN), clock(), recorded=True)
     assert probe.outbound_id is not None
-    tel.live.discard(channel_id(probe.outbound_id, Leg.HOTLINE))  # Asterisk lost it too
+    tel.live.discard(await world.leg(probe.outbound_id, Leg.HOTLINE))  # Asterisk lost it too
 
     restarted = OutboundService(world.app.uow, tel, POLICY, clock)  # a new process: no timers, no memory
     assert await restarted.reconcile(clock()) == 1
     assert (await world.row(probe.outbound_id)).outcome.value == "unknown"
     assert (await world.row(talking)).state.value == "talking"  # officer and citizen still talk
     clock.now += timedelta(seconds=30)
-    await restarted.leg_ended(channel_id(talking, Leg.CITIZEN), 16, clock())
+    await restarted.leg_ended(await world.leg(talking, Leg.CITIZEN), 16, clock())
     row = await world.row(talking)
     assert (row.outcome.value, row.talk_s) == ("talked", 30)
     await s.close()
@@ -311,8 +323,24 @@ async def test_after_a_restart_lost_calls_are_closed_as_unknown_and_a_live_bridg
 
 async def test_events_of_legs_that_are_not_ours_or_of_closed_calls_change_nothing(world: Outbound) -> None:
     s, tel, clock = world.service, world.tel, world.clock
-    for channel in ("1795379454.13", "hotline-out-x-officer", "hotline-out-99999-officer"):
+    for channel in ("1795379454.13", "hotline-out-x-officer", "hotline-out-99999-kx3-officer"):
         await s.leg_answered(channel, clock())
         await s.digit(channel, "1", clock())
         await s.leg_ended(channel, 16, clock())
     assert [m for m, _, _ in tel.calls] == ["hangup"]  # the unknown row's leg is let go
+
+
+@pytest.mark.parametrize(
+    ("dialstatus", "outcome"), [("BUSY", "busy"), ("CHANUNAVAIL", "unreachable"), ("NOANSWER", "no_answer")]
+)
+async def test_the_dial_status_decides_over_a_cause_that_says_nothing(
+    world: Outbound, dialstatus: str, outcome: str
+) -> None:
+    """A real Asterisk's Local leg that met Busy() ends with cause 0; its Dial event said BUSY."""
+    started = await world.service.probe("BVNHI-TH", world.clock())
+    assert started.outbound_id is not None
+    leg = await world.leg(started.outbound_id, Leg.HOTLINE)
+    await world.service.dial_status(leg, "", world.clock())
+    await world.service.dial_status(leg, dialstatus, world.clock())
+    await world.service.leg_ended(leg, 0, world.clock())
+    assert (await world.row(started.outbound_id)).outcome.value == outcome

@@ -472,8 +472,24 @@ class FakeAri:
         channel.state = state
         await self._emit(channel, {"type": "ChannelStateChange", "timestamp": timestamp()})
 
+    async def _dial(self, channel: FakeChannel, dialstatus: str) -> None:
+        """The originate's Dial progress, as Asterisk 22 sends it to the app of the leg (seen on a real
+        one: "" when the dial starts, then ANSWER / BUSY / NOANSWER / CONGESTION), `peer` the leg."""
+        origin = channel.originate
+        dialstring = channel.originate.get("endpoint", "").partition("/")[2]
+        event = {
+            "type": "Dial",
+            "timestamp": timestamp(),
+            "dialstatus": dialstatus,
+            "forward": "",
+            "dialstring": dialstring or origin.get("endpoint", ""),
+            "peer": channel.json(),
+        }
+        await self._send(channel.apps(), event)
+
     async def _run(self, channel: FakeChannel, timeout_s: float) -> None:
         script = channel.script
+        await self._dial(channel, "")
         await asyncio.sleep(self.setup_s)
         if isinstance(script, Answer):
             if script.ring_s > 0:
@@ -481,16 +497,19 @@ class FakeAri:
                 await asyncio.sleep(script.ring_s)
             if channel.hung_up:
                 return
+            await self._dial(channel, "ANSWER")
             await self._answer(channel, script)
         elif isinstance(script, Busy | Congestion):
             if script.ring_s > 0:
                 await self._set_state(channel, "Ringing")
                 await asyncio.sleep(script.ring_s)
+            await self._dial(channel, "BUSY" if isinstance(script, Busy) else "CONGESTION")
             await self._hangup(channel, script.cause, request={"cause": script.cause})
         elif isinstance(script, NoAnswer):
             await self._set_state(channel, "Ringing")
             ring = timeout_s if script.ring_s is None else min(script.ring_s, timeout_s)
             await asyncio.sleep(ring)
+            await self._dial(channel, "NOANSWER")
             await self._hangup(channel, script.cause, request=None)
 
     async def _answer(self, channel: FakeChannel, script: Answer) -> None:
@@ -503,31 +522,37 @@ class FakeAri:
             channel.dialplan = {**channel.dialplan, "app_name": "Stasis", "app_data": data}
             await self._enter_stasis(channel, data, script)
         elif origin.get("context") == ARI_LEG_CONTEXT and origin.get("extension") == "s":
-            channel.language = self.language  # Set(CHANNEL(language)=${HOTLINE_LANGUAGE})
-            recording = channel.variables.get("HOTLINE_RECORDING", "")
-            if recording:
-                channel.recording = recording
-            # ${HOTLINE_ARI_APP}: a channel variable of that name wins over the global, as in Asterisk.
-            app = channel.variables.get("HOTLINE_ARI_APP") or self.app
-            data = f"{app},{channel.variables.get('HOTLINE_ARI_ARGS', '')}"
-            channel.dialplan = {
-                "context": ARI_LEG_CONTEXT,
-                "exten": "s",
-                "priority": ARI_LEG_STASIS_PRIORITY,
-                "app_name": "Stasis",
-                "app_data": data,
-            }
-            await self._enter_stasis(channel, data, script)
+            await self._run_ari_leg(channel, script)
         else:
             # A dialplan the fake does not know: no such extension, the PBX hangs the channel up.
             await self._hangup(channel, 16, request=None)
 
-    async def _enter_stasis(self, channel: FakeChannel, data: str, script: Answer) -> None:
+    async def _run_ari_leg(self, channel: FakeChannel, script: Answer | None) -> None:
+        """dialplan/extensions_hotline.conf's [hotline-ari-leg]: language, MixMonitor when
+        HOTLINE_RECORDING is set, Stasis(${HOTLINE_ARI_APP},${HOTLINE_ARI_ARGS})."""
+        channel.language = self.language  # Set(CHANNEL(language)=${HOTLINE_LANGUAGE})
+        recording = channel.variables.get("HOTLINE_RECORDING", "")
+        if recording:
+            channel.recording = recording
+        # ${HOTLINE_ARI_APP}: a channel variable of that name wins over the global, as in Asterisk.
+        app = channel.variables.get("HOTLINE_ARI_APP") or self.app
+        data = f"{app},{channel.variables.get('HOTLINE_ARI_ARGS', '')}"
+        channel.dialplan = {
+            "context": ARI_LEG_CONTEXT,
+            "exten": "s",
+            "priority": ARI_LEG_STASIS_PRIORITY,
+            "app_name": "Stasis",
+            "app_data": data,
+        }
+        await self._enter_stasis(channel, data, script)
+
+    async def _enter_stasis(self, channel: FakeChannel, data: str, script: Answer | None) -> None:
         app, *args = data.split(",")  # app_stasis: AST_STANDARD_APP_ARGS, argv after the app name
         channel.stasis_app = app
         channel.stasis_args = args
         await self._emit(channel, {"type": "StasisStart", "timestamp": timestamp(), "args": args})
-        for i, digit in enumerate(script.dtmf):
+        for i, digit in enumerate(script.dtmf if script is not None else ""):
+            assert script is not None
             delay = script.dtmf_after_s + i * script.dtmf_gap_s
             self._later(
                 channel,
@@ -781,6 +806,26 @@ class FakeAri:
             await self._hangup(channel, cause, request={"cause": cause, "soft": True})
 
         asyncio.get_running_loop().create_task(hang())
+        return web.Response(status=204)
+
+    async def _op_channels_continueInDialplan(self, call: _Call) -> web.StreamResponse:
+        """Leave Stasis (StasisEnd) and run the dialplan at context/extension/priority; the fake knows
+        [hotline-ari-leg], which enters Stasis again (StasisStart with HOTLINE_ARI_ARGS)."""
+        channel = self.channels.get(call.ident)
+        if channel is None:
+            return self._error(404, "Channel not found")
+        if channel.stasis_app is None:
+            return self._error(409, "Channel not in Stasis application")
+        app, channel.stasis_app = channel.stasis_app, None
+
+        async def run() -> None:
+            await self._emit(channel, {"type": "StasisEnd", "timestamp": timestamp()}, apps={app})
+            if call.params.get("context") == ARI_LEG_CONTEXT and call.params.get("extension", "s") == "s":
+                await self._run_ari_leg(channel, None)
+            else:
+                await self._hangup(channel, 16, request=None)
+
+        channel.tasks.append(asyncio.get_running_loop().create_task(run()))
         return web.Response(status=204)
 
     async def _op_channels_play(self, call: _Call) -> web.StreamResponse:
