@@ -53,6 +53,7 @@ from callcenter.storage.models import (
     CallAttemptRow,
     CallRow,
     FacilityRow,
+    OutboundCallRow,
     OverrideRow,
     RecordingRow,
     RotationRow,
@@ -1009,7 +1010,13 @@ class SqlJobRepository:
         named = (
             await self._s.execute(select(CallRow.recording).where(CallRow.recording.is_not(None)))
         ).scalars()
-        return frozenset([*attached, *(f"{n}.wav" for n in named if n)])
+        # A callback's citizen leg (MixMonitor, the same names) belongs to its ticket, not to a new one.
+        placed = (
+            await self._s.execute(
+                select(OutboundCallRow.recording).where(OutboundCallRow.recording.is_not(None))
+            )
+        ).scalars()
+        return frozenset([*attached, *(f"{n}.wav" for n in [*named, *placed] if n)])
 
     async def requeue(self, ticket_id: int, now: datetime) -> bool:
         result = await self._s.execute(

@@ -6,9 +6,12 @@ same flows over real HTTP and WebSocket against the fake Asterisk."""
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -344,3 +347,21 @@ async def test_the_dial_status_decides_over_a_cause_that_says_nothing(
     await world.service.dial_status(leg, dialstatus, world.clock())
     await world.service.leg_ended(leg, 0, world.clock())
     assert (await world.row(started.outbound_id)).outcome.value == outcome
+
+
+async def test_a_callbacks_recording_is_not_taken_for_an_orphan_call(world: Outbound) -> None:
+    """The citizen leg's MixMonitor files carry the incoming calls' names; the sweep that makes tickets
+    of recordings nobody knows must leave them to their callback."""
+    s, clock = world.service, world.clock
+    oid = await s.request_callback(world.ticket_id, world.officer, clock())
+    await s.leg_answered(await world.leg(oid, Leg.OFFICER), clock())
+    await s.digit(await world.leg(oid, Leg.OFFICER), "1", clock())
+    base = (await world.row(oid)).recording
+    directory = Path(world.app.settings.recordings.dir)
+    an_hour_ago = time.time() - 3600
+    for suffix in ("", "-rx", "-tx", "-orphan-rx"):
+        name = f"{base}{suffix}.wav" if suffix != "-orphan-rx" else "hotline-1795999999.1-rx.wav"
+        (directory / name).write_bytes(b"RIFF")
+        os.utime(directory / name, (an_hour_ago, an_hour_ago))
+    assert world.app.transcription is not None
+    assert await world.app.transcription.orphan_recordings() == ["hotline-1795999999.1"]
