@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -436,3 +437,19 @@ async def test_undocumented_requests_are_violations(fake: FakeAri, http: aiohttp
     with pytest.raises(AssertionError):
         fake.assert_no_violations()
     fake.violations.clear()
+
+
+def test_the_emulators_own_operation_table_is_ari_api_docs() -> None:
+    """`callcenter simulate` runs the emulator without the docs: its table must name each path as the
+    docs do, so the two never route a request differently."""
+    from callcenter.asterisk.ari_emulator import OPERATIONS, operation_of
+    from tests.fakes.ari_docs import docs
+
+    described = docs()
+    for method, pattern, nickname in OPERATIONS:
+        sample = re.sub(r"\[\^/\]\+", "x-1", pattern.pattern)
+        operation, _ = described.match(method, sample)
+        assert (operation.method, operation.nickname) == (method, nickname), (method, sample)
+        assert operation_of(method, sample, {}, None) == nickname
+    with pytest.raises(AssertionError):
+        operation_of("POST", "/channels/x-1/snoop", {}, None)  # documented, not simulated
