@@ -157,6 +157,27 @@ def build_parser() -> argparse.ArgumentParser:
         "(rate_call) with this digit; none: the caller hangs up at the question (no_answer)",
     )
 
+    # Calls we place over ARI, against the ARI emulator (no Asterisk needed): see cli_simulate_ari.
+    out = sim.add_mutually_exclusive_group()
+    out.add_argument(
+        "--callback", metavar="REF", help="a callback for this ticket (the officer's phone first)"
+    )
+    out.add_argument("--probe", metavar="CODE", help="a test call to this facility's hotline")
+    sim.add_argument("--officer", default="", help="--callback: the username asking (needs a phone)")
+    sim.add_argument("--citizen", choices=["answer", "busy", "noanswer", "unreachable"], default="answer")
+    sim.add_argument("--talk-s", type=float, default=3.0, help="--callback: seconds they talk")
+    sim.add_argument(
+        "--survey", choices=["1", "2", "none"], default="1", help="--callback: the citizen's key"
+    )
+    sim.add_argument(
+        "--answer", choices=["human", "voicemail", "busy", "noanswer", "unreachable"], default="human"
+    )
+    sim.add_argument(
+        "--at",
+        default=None,
+        help='--callback/--probe: as if at this local time, e.g. "2026-11-24 09:30" (no callbacks at night)',
+    )
+
     usr = sub.add_parser("users", help="people who sign in to the web interface").add_subparsers(
         dest="action", required=True
     )
@@ -286,6 +307,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return c.models_install(settings, args)
         case "calls", "reconcile":
             return await _with_app(settings, c.calls_reconcile)
+        case "simulate", _ if args.callback or args.probe:
+            from callcenter.cli_simulate_ari import simulate_outbound
+
+            return await simulate_outbound(settings, args)
         case "simulate", _:
             return await c.simulate(settings, args)
         case "users", "add":
