@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from callcenter.domain.probe_health import ProbeSeries
+
 # The registry page (/co-so) shows the last 30 days; a week without an answered call flags a hotline there.
 RECENT = timedelta(days=30)
 SILENT_AFTER = timedelta(days=7)
@@ -80,11 +82,14 @@ class HotlineHealth:
     roster_gaps: int  # intervals of the period with no duty officer
     roster_gap_time: timedelta
     not_viettel: bool
-    reasons: tuple[FailReason, ...]
+    reasons: tuple[FailReason, ...]  # from citizens' calls and the roster only
+    # The test calls of the period: their own series, never mixed into the citizens' figures above.
+    probes: ProbeSeries | None = None
 
     @property
     def failing(self) -> bool:
-        return bool(self.reasons)
+        """Failing by citizens' calls or the roster (`reasons`), or by its test calls (`probes`)."""
+        return bool(self.reasons) or (self.probes is not None and self.probes.failing)
 
     @property
     def answer_rate(self) -> Fraction | None:
@@ -129,6 +134,7 @@ class HotlineHealth:
             "not_viettel": self.not_viettel,
             "failing": self.failing,
             "reasons": [r.value for r in self.reasons],
+            "probes": None if self.probes is None else self.probes.as_dict(),
         }
 
 
@@ -158,6 +164,7 @@ def assess(
     *,
     gaps: list[tuple[datetime, datetime]],
     not_viettel: bool,
+    probes: ProbeSeries | None = None,
 ) -> HotlineHealth:
     """One facility's health from its call counts and its duty officer's roster gaps in the period."""
     if not 0 <= counts.answered_by_first <= counts.answered <= counts.calls:
@@ -179,4 +186,5 @@ def assess(
         roster_gap_time=gap_time,
         not_viettel=not_viettel,
         reasons=fail_reasons(counts, roster_gaps=len(gaps), not_viettel=not_viettel),
+        probes=probes,
     )

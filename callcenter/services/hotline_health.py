@@ -1,4 +1,5 @@
-"""Each facility's hotline over a period (seed 001): calls counted in SQL, roster gaps from the roster.
+"""Each facility's hotline over a period (seed 001): calls counted in SQL, roster gaps from the roster,
+and its test calls as their own series (`domain.probe_health`).
 
 The rules deciding that a hotline is failing are in `callcenter.domain.hotline_health`.
 """
@@ -9,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from callcenter.domain.hotline_health import CallCounts, HotlineHealth, assess
+from callcenter.domain.probe_health import ProbeFact, probe_series
 from callcenter.domain.roster import Tier, by_facility
 from callcenter.domain.schedule import find_gaps
 from callcenter.domain.ticket import TicketScope
@@ -41,6 +43,11 @@ class HotlineHealthService:
             ]
             stats = await uow.calls.hotline_stats(start, end, facility_code)
             rotations, overrides = await uow.roster.rotations(), await uow.roster.overrides()
+            probes = await uow.outbound.probes(start, end, facility_code)
+        facts: dict[str, list[ProbeFact]] = {}
+        for p in probes:
+            if p.facility_code is not None:
+                facts.setdefault(p.facility_code, []).append(ProbeFact(p.outcome, p.created_at, p.ring_ms))
         rot, ovr = by_facility(rotations, overrides)
         years = (start.astimezone(self._tz).year, end.astimezone(self._tz).year)
         hols = vietnam_holidays(years[0], years[1])
@@ -64,6 +71,7 @@ class HotlineHealthService:
                     stats.get(f.code, CallCounts()),
                     gaps=[(g.start, g.end) for g in gaps],
                     not_viettel=f.hotline_flagged,
+                    probes=probe_series(f.code, facts.get(f.code, ()), tz=self._tz, holidays=hols),
                 )
             )
         return out

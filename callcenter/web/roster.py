@@ -25,6 +25,7 @@ from callcenter.services.roster import Schedule
 from callcenter.web.context import audit, now, principal, services, state
 from callcenter.web.errors import ApiError, from_validation
 from callcenter.web.io import json_response, parse_body
+from callcenter.web.probe_schemas import probe_series_out
 from callcenter.web.ticket_schemas import (
     DutyOut,
     FacilitiesOut,
@@ -65,6 +66,7 @@ def health_out(h: HotlineHealth, since: datetime, at: datetime) -> FacilityHealt
         reasons=[r.value for r in h.reasons],
         reasons_vi=[FAIL_REASON_LABELS_VI[r] for r in h.reasons],
         since=since,
+        probes=None if h.probes is None else probe_series_out(h.probes),
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from callcenter.domain.ticket import NOTE_MAX_CHARS, RESULT_MAX_CHARS, TicketStatus
 from callcenter.services.tickets import TicketDetail, TicketListItem
 from callcenter.web.io import QueryParams, StrictBody
+from callcenter.web.probe_schemas import ProbeSeriesOut
 
 MAX_PAGE_SIZE = 200
 
@@ -271,6 +272,9 @@ class FacilityHealthOut(BaseModel):
     reasons: list[str] = Field(description="no_answer, low_answer_rate, slow_answer, roster_gap, not_viettel")
     reasons_vi: list[str]
     since: datetime
+    probes: ProbeSeriesOut | None = Field(
+        default=None, description="the test calls of the period (Cuộc gọi kiểm tra), apart from calls"
+    )
 
 
 class FacilityOut(BaseModel):
