@@ -91,6 +91,20 @@ def unanswered_outcome(cause: int | None, dialstatus: str = "") -> Outcome:
     return Outcome.NO_ANSWER
 
 
+# A callback's recordings, on its ticket beside the incoming call's: MixMonitor on the citizen's leg
+# writes <base>.wav, <base>-rx.wav (the citizen) and <base>-tx.wav (what the citizen heard: the officer).
+CALLBACK_RECORDINGS: dict[str, str] = {
+    "callback_mix": "",
+    "callback_caller": "-rx",
+    "callback_officer": "-tx",
+}
+
+
+def callback_recording_files(base: str) -> list[tuple[str, str]]:
+    """(kind, file name) of a callback's recordings."""
+    return [(kind, f"{base}{suffix}.wav") for kind, suffix in CALLBACK_RECORDINGS.items()]
+
+
 class SurveyAnswer(StrEnum):
     RESOLVED = "resolved"  # pressed 1
     NOT_RESOLVED = "not_resolved"  # pressed 2

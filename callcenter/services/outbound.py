@@ -29,6 +29,7 @@ from callcenter.domain.outbound import (
     OutboundState,
     Outcome,
     SurveyAnswer,
+    callback_recording_files,
     callback_refusal,
     channel_id,
     dialable,
@@ -512,6 +513,11 @@ class OutboundService:
                 if answer is not None:
                     event["survey"] = answer.value
                 await uow.tickets.add_event(row.ticket_id, "callback.ended", event, now)
+                if row.recording is not None and row.talk_started_at is not None:
+                    # MixMonitor on the citizen's leg ran: its files belong to the ticket, like the call's.
+                    await uow.outbound.attach_recordings(
+                        row.ticket_id, callback_recording_files(row.recording), now
+                    )
             await uow.commit()
         # The row is closed: later events of its legs are no-ops, so its lock can go.
         self._locks.pop(outbound_id, None)

@@ -59,6 +59,12 @@ class OutboundRepository(Protocol):
     async def probes(
         self, since: datetime, until: datetime, facility_code: str | None = None
     ) -> list[OutboundRecord]: ...
+    async def attach_recordings(
+        self, ticket_id: int, files: Sequence[tuple[str, str]], now: datetime
+    ) -> bool:
+        """(kind, file name) as recordings of the ticket's call; False when the ticket has none."""
+        ...
+
     async def calls_in_progress(self, facility_code: str, since: datetime) -> int:
         """Citizens' calls to the facility started since `since` and not ended."""
         ...

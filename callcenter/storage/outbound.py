@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.domain.outbound import OutboundKind, OutboundState, Outcome, SurveyAnswer
 from callcenter.services.ports_outbound import OutboundExists, OutboundRecord
-from callcenter.storage.models import CallRow, OutboundCallRow
+from callcenter.storage.models import CallRow, OutboundCallRow, RecordingRow, TicketRow
 from callcenter.storage.repositories import _utc_or_none
 
 _DONE = OutboundState.DONE.value
@@ -128,6 +129,23 @@ class SqlOutboundRepository:
             query = query.where(OutboundCallRow.facility_code == facility_code)
         rows = (await self._s.execute(query.order_by(OutboundCallRow.id))).scalars()
         return [_record(r) for r in rows]
+
+    async def attach_recordings(
+        self, ticket_id: int, files: Sequence[tuple[str, str]], now: datetime
+    ) -> bool:
+        """The files, as recordings of the ticket's call (listened to, audited and kept or deleted with
+        it); False when the ticket has no call (an imported one)."""
+        call_id = (await self._s.execute(select(TicketRow.call_id).where(TicketRow.id == ticket_id))).scalar()
+        if call_id is None:
+            return False
+        await self._s.execute(
+            insert(RecordingRow),
+            [
+                {"call_id": call_id, "kind": kind, "file_name": name, "created_at": now}
+                for kind, name in files
+            ],
+        )
+        return True
 
     async def calls_in_progress(self, facility_code: str, since: datetime) -> int:
         found = await self._s.execute(

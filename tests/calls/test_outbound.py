@@ -96,6 +96,12 @@ class Outbound:
         async with self.app.uow() as uow:
             return await uow.outbound.get(outbound_id)
 
+    async def recordings(self) -> list[tuple[str, str]]:
+        async with self.app.uow() as uow:
+            ticket = await uow.tickets.record(self.ticket_id)
+            assert ticket is not None and ticket.call_id is not None
+            return [(r.kind, r.file_name) for r in await uow.tickets.recordings(ticket.call_id)]
+
     async def leg(self, outbound_id: int, leg: Leg) -> str:
         """The channel id the service gave that leg."""
         row = await self.row(outbound_id)
@@ -175,6 +181,12 @@ async def test_a_callback_rings_the_officer_then_the_citizen_bridges_them_and_as
     ended = [d for k, d in kinds if k == "callback.ended"]
     assert ended == [{"outbound_id": oid, "outcome": "talked", "talk_s": 95, "survey": "resolved"}]
     assert ("callback.requested", {"outbound_id": oid, "by": "off_bvdk"}) in kinds
+    # The citizen leg's MixMonitor files are the ticket's recordings now, beside the incoming call's.
+    assert await world.recordings() == [
+        ("callback_mix", f"hotline-{citizen}.wav"),
+        ("callback_caller", f"hotline-{citizen}-rx.wav"),
+        ("callback_officer", f"hotline-{citizen}-tx.wav"),
+    ]
     await s.playback_finished(f"{citizen}:bye", clock())
     assert (citizen,) in [a for a, _ in tel.asked("hangup")]
 
@@ -190,6 +202,7 @@ async def test_the_citizen_busy_lets_the_officer_go_with_the_outcome(world: Outb
     row = await world.row(oid)
     assert (row.state.value, row.outcome.value) == ("done", "busy")
     assert [d["outcome"] for k, d in await world.events() if k == "callback.ended"] == ["busy"]
+    assert await world.recordings() == []  # nobody talked: nothing was recorded
 
 
 async def test_an_officer_who_answers_but_never_presses_1_is_not_a_callback(world: Outbound) -> None:
