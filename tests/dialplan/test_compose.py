@@ -146,3 +146,15 @@ def test_dockerfile() -> None:
     for copied in re.findall(r"^COPY (.+) \S+$", text, re.MULTILINE):
         for path in copied.split():
             assert (REPO / path).exists(), f"Dockerfile copies {path}, which does not exist"
+
+
+def test_asterisk_gets_the_ari_pieces_the_readme_installs(compose: dict[str, Any]) -> None:
+    asterisk = compose["services"]["asterisk"]
+    mounts = volume_mounts(asterisk)
+    assert mounts["/etc/asterisk/hotline/http_hotline.conf"] == "./dialplan/http_hotline.conf"
+    assert mounts["/etc/asterisk/hotline/ari_hotline.conf"] == "./dialplan/ari_hotline.conf"
+    configs = {c["target"]: compose["configs"][c["source"]]["content"] for c in asterisk["configs"]}
+    assert '#include "hotline/http_hotline.conf"' in configs["/etc/asterisk/http.conf"]
+    assert '#include "hotline/ari_hotline.conf"' in configs["/etc/asterisk/ari.conf"]
+    # Off until a site sets the ARI password: the service must not try an unconfigured Asterisk.
+    assert compose["services"]["callcenter"]["environment"]["CALLCENTER_ARI__ENABLED"] == "false"
