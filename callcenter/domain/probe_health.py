@@ -229,5 +229,13 @@ def probe_fail_reasons(counted: int, human: int, off_hours_unanswered: int) -> t
     return tuple(reasons)
 
 
+def labelled_reasons(series: ProbeSeries | None) -> list[str]:
+    """The series' failures, each prefixed "Cuộc gọi kiểm tra: " so a list of a hotline's failures never
+    reads a test call as a citizen's call."""
+    if series is None:
+        return []
+    return [f"{SERIES_LABEL_VI}: {PROBE_FAIL_LABELS_VI[r]}" for r in series.reasons]
+
+
 def outcome_label(outcome: Outcome | None) -> str:
     return "Đang gọi" if outcome is None else OUTCOME_LABELS_VI[outcome]

@@ -29,6 +29,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from callcenter.domain.hotline_health import FAIL_REASON_LABELS_VI
+from callcenter.domain.probe_health import labelled_reasons
 from callcenter.domain.report import PeriodReport
 from callcenter.domain.satisfaction import FINAL_TARGET_PERCENT, FIRST_TARGET_PERCENT, FacilityIndex
 from callcenter.domain.ticket import Category
@@ -177,7 +178,8 @@ def report_docx(bundle: ReportBundle, header: ReportHeader | None = None) -> byt
     _para(doc, "Đường dây nóng chưa đạt yêu cầu:", italic=True, before=6, indent=True)
     if bundle.failing:
         for f in bundle.failing:
-            reasons = "; ".join(_lower_first(FAIL_REASON_LABELS_VI[reason]) for reason in f.reasons)
+            labels = [FAIL_REASON_LABELS_VI[reason] for reason in f.reasons] + labelled_reasons(f.probes)
+            reasons = "; ".join(_lower_first(label) for label in labels)
             _bullet(doc, f"{f.facility_name} ({f.hotline}): {reasons}.")
     else:
         _bullet(doc, "Không có đơn vị nào.")

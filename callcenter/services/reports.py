@@ -6,12 +6,14 @@ The counting rules are in `callcenter.domain.report` and docs/report.md.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from callcenter.domain.access import Principal
 from callcenter.domain.hotline_health import HotlineHealth
+from callcenter.domain.outbound import Outcome
 from callcenter.domain.report import (
     CATEGORY_LABELS_VI,
     FIGURE_LABELS_VI,
@@ -318,6 +320,7 @@ def report_xlsx(bundle: ReportBundle) -> bytes:
         ],
         [12, 40, 14, 10, 12, 14, 14, 14, 12, 12, 16, 60],
     )
+    probe_sheet(sheet, bundle.health)
     sheet(
         "Hài lòng",
         [
@@ -351,6 +354,68 @@ def report_xlsx(bundle: ReportBundle) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def probe_sheet(
+    sheet: Callable[[str, list[str], list[list[object]], list[int]], None], health: list[HotlineHealth]
+) -> None:
+    """The workbook's "Cuộc gọi kiểm tra" sheet: each hotline's test calls, apart from citizens' calls."""
+    from callcenter.domain.probe_health import PROBE_FAIL_LABELS_VI, PROBE_FLAG_VI
+
+    rows: list[list[object]] = []
+    for h in health:
+        p = h.probes
+        if p is None or not p.placed:
+            continue
+        rows.append(
+            [
+                h.facility_code,
+                h.facility_name,
+                p.placed,
+                p.counted,
+                p.human,
+                p.human_rate_percent,
+                p.count(Outcome.NO_KEY),
+                p.count(Outcome.BUSY),
+                p.count(Outcome.NO_ANSWER),
+                p.count(Outcome.UNREACHABLE),
+                p.count(Outcome.FAILED),
+                p.count(Outcome.UNKNOWN),
+                p.mean_ring_to_human_s,
+                f"{p.day.human}/{p.day.counted}",
+                f"{p.night.human}/{p.night.counted}",
+                f"{p.workday.human}/{p.workday.counted}",
+                f"{p.off_day.human}/{p.off_day.counted}",
+                "; ".join([PROBE_FLAG_VI] + [PROBE_FAIL_LABELS_VI[r] for r in p.reasons])
+                if p.failing
+                else "",
+            ]
+        )
+    sheet(
+        "Cuộc gọi kiểm tra",
+        [
+            "Mã",
+            "Cơ sở",
+            "Đã gọi",
+            "Được tính",
+            "Có người nghe (bấm 1)",
+            "Tỷ lệ có người nghe (%)",
+            "Nghe không bấm 1",
+            "Máy bận",
+            "Không nghe máy",
+            "Không liên lạc được",
+            "Lỗi tổng đài (không tính)",
+            "Không rõ (không tính)",
+            "Đổ chuông TB đến khi có người nghe (giây)",
+            "Ban ngày 07-19h",
+            "Ban đêm",
+            "Ngày làm việc",
+            "Cuối tuần, ngày lễ",
+            "Không đạt",
+        ],
+        rows,
+        [12, 40, 8, 10, 12, 12, 10, 8, 10, 10, 12, 12, 16, 12, 10, 12, 14, 60],
+    )
 
 
 def _yes_no(value: bool | None) -> str:

@@ -20,6 +20,7 @@ from pydantic import Field
 from callcenter.domain.access import Role
 from callcenter.domain.facility import Facility
 from callcenter.domain.hotline_health import FAIL_REASON_LABELS_VI, HotlineHealth
+from callcenter.domain.probe_health import labelled_reasons
 from callcenter.domain.report import CATEGORY_LABELS_VI, FIGURE_LABELS_VI, PeriodReport
 from callcenter.domain.satisfaction import FINAL_TARGET_PERCENT, FIRST_TARGET_PERCENT, FacilityIndex
 from callcenter.domain.ticket import Category
@@ -250,7 +251,14 @@ def _health_row(h: HotlineHealth) -> dict[str, Any]:
             if h.roster_gaps
             else "0"
         ),
-        "reasons": [FAIL_REASON_LABELS_VI[r] for r in h.reasons],
+        "reasons": [FAIL_REASON_LABELS_VI[r] for r in h.reasons] + labelled_reasons(h.probes),
+        "probes": h.probes,
+        "probe_rate": percent_vi(None if h.probes is None else h.probes.human_rate_percent),
+        "probe_ring": (
+            "—"
+            if h.probes is None or h.probes.mean_ring_to_human_s is None
+            else f"{h.probes.mean_ring_to_human_s:.1f}".replace(".", ",")
+        ),
     }
 
 

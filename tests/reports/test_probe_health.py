@@ -130,3 +130,36 @@ async def test_the_service_reads_the_series_apart_from_citizens_calls(
     assert "BVNHI-TH" in [h.facility_code for h in bundle.failing]
     probes = next(h for h in bundle.as_dict()["hotline_health"] if h["facility_code"] == "BVNHI-TH")["probes"]  # type: ignore[attr-defined]
     assert probes["label"] == "Cuộc gọi kiểm tra" and probes["no_answer"] == 1 and probes["unknown"] == 0
+
+
+async def test_the_report_page_workbook_and_document_list_the_failing_test_calls_labelled(
+    sample_app: App, clock: FakeClock
+) -> None:
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from callcenter.services.report_docx import report_docx
+    from callcenter.services.reports import report_xlsx
+    from callcenter.web.report_pages import page_context
+
+    clock.now = WED_DAY.astimezone(UTC)
+    await add_probe(sample_app, "BVDK-TH", WED_NIGHT, Outcome.NO_ANSWER, 30000)
+    await add_probe(sample_app, "BVDK-TH", WED_DAY, Outcome.HUMAN, 5000)
+    day = date(2026, 11, 25)
+    bundle = await ReportService(sample_app.uow, TZ).bundle(TicketScope(everything=True), day, day, clock())
+    failing = {row["h"].facility_code: row for row in page_context(bundle, "")["failing_rows"]}
+    assert "Cuộc gọi kiểm tra: Không có người nghe khi kiểm tra vào ban đêm" in "; ".join(
+        failing["BVDK-TH"]["reasons"]
+    )
+    book = load_workbook(io.BytesIO(report_xlsx(bundle)))
+    rows = list(book["Cuộc gọi kiểm tra"].iter_rows(values_only=True))
+    assert rows[0][:5] == ("Mã", "Cơ sở", "Đã gọi", "Được tính", "Có người nghe (bấm 1)")
+    bvdk = next(r for r in rows if r[0] == "BVDK-TH")
+    assert bvdk[2:6] == (2, 2, 1, 50.0) and bvdk[8] == 1 and str(bvdk[-1]).startswith("Không có người nghe")
+    assert [r[0] for r in rows[1:]] == ["BVDK-TH"]  # hotlines without test calls are not listed
+    paragraphs = [p.text for p in Document(io.BytesIO(report_docx(bundle))).paragraphs]
+    assert any(
+        "(0968115115): cuộc gọi kiểm tra: không có người nghe khi kiểm tra" in p.lower() for p in paragraphs
+    )

@@ -162,7 +162,14 @@ async def test_seed_002_figures_from_an_imported_csv(sample_app: App, clock: obj
     assert bundle.facilities[0].figures.received == max(f.figures.received for f in bundle.facilities)
 
     book = load_workbook(io.BytesIO(report_xlsx(bundle)))
-    assert book.sheetnames == ["Báo cáo", "Theo tháng", "Theo cơ sở", "Đường dây nóng", "Hài lòng"]
+    assert book.sheetnames == [
+        "Báo cáo",
+        "Theo tháng",
+        "Theo cơ sở",
+        "Đường dây nóng",
+        "Cuộc gọi kiểm tra",  # the test calls, apart from citizens' calls
+        "Hài lòng",
+    ]
     values = {row[0]: row[1] for row in book["Báo cáo"].iter_rows(values_only=True)}
     assert values["Tiếp nhận trong kỳ"] == 43
     assert values["Phân loại: Thiếu thuốc (thuốc, vắc xin, vật tư y tế)"] == 18

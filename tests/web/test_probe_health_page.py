@@ -41,3 +41,10 @@ async def test_the_registry_shows_the_probe_series_and_flags_a_failing_night_pro
     assert "Cuộc gọi kiểm tra: 1 cơ sở không có người nghe khi kiểm tra" in html
     assert "có người nghe (bấm 1) 1/1 (100%)" in html and "ban đêm 0/1" in html
     assert "lỗi phía tổng đài, không tính: 1" in html
+
+    report = await (await client.get("/bao-cao?from=2026-11-23&to=2026-11-23")).text()
+    section = report[report.index('id="cuoc-goi-kiem-tra"') : report.index('id="khong-dat"')]
+    assert "Bệnh viện Nhi Thanh Hóa" in section and "Không có người nghe khi kiểm tra" in section
+    assert "1/1 (100" in section and "0/1 (0" in section  # BVDK's human answer, BVNHI's night probe
+    failing = report[report.index('id="khong-dat"') :]
+    assert "Cuộc gọi kiểm tra: Không có người nghe khi kiểm tra vào ban đêm" in failing
