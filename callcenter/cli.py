@@ -218,6 +218,20 @@ def build_parser() -> argparse.ArgumentParser:
         "ready", help="what /readyz checks, and the speech model's directory (exit 1 if anything fails)"
     )
     rd.add_argument("--json", action="store_true")
+    prb = sub.add_parser("probes", help="test calls to the hotlines (cuộc gọi kiểm tra)").add_subparsers(
+        dest="action", required=True
+    )
+    pr = prb.add_parser(
+        "run",
+        help="place a test call to each hotline (or one) over ARI and wait: exit 0 all answered by a "
+        "human, 1 a hotline failed, 2 bad input or ARI disabled/unreachable",
+    )
+    pr.add_argument("--facility", help="one facility code")
+    pr.add_argument("--wait", type=float, help="seconds to wait for the calls (default: ring + key + 15)")
+    pr.add_argument("--json", action="store_true")
+    pl = prb.add_parser("list", help="the test calls' series per facility (exit 1 if one fails)")
+    pl.add_argument("--days", type=int, default=30)
+    pl.add_argument("--json", action="store_true")
     cfg = sub.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
     cfg.add_parser("show", help="print the effective settings (passwords hidden)")
     return p
@@ -328,6 +342,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "ready", _:
             # Not migrated first: a database behind the code is one of the things to report.
             return await _with_app(settings, lambda app: c.ready(app, args.json), migrate=False)
+        case "probes", "run":
+            from callcenter.cli_probes import probes_run
+
+            return await _with_app(settings, lambda app: probes_run(app, args.facility, args.wait, args.json))
+        case "probes", "list":
+            from callcenter.cli_probes import probes_list
+
+            return await _with_app(settings, lambda app: probes_list(app, args.days, args.json))
         case "config", "show":
             shown = settings.model_dump(mode="json")
             shown["database"]["url"] = _safe_url(settings.database.url)
