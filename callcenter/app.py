@@ -46,6 +46,7 @@ from callcenter.storage.call_path import SqlCallPathFactory
 from callcenter.storage.db import create_engine, is_sqlite, session_factory
 from callcenter.storage.election import elected
 from callcenter.storage.journal import FileJournal
+from callcenter.storage.probe_counts import probe_counts
 from callcenter.storage.unit_of_work import SqlUnitOfWorkFactory
 from callcenter.transcription.adapter import PipelineTranscriber, check_model, make_engine
 from callcenter.web.board import close_board
@@ -293,7 +294,7 @@ def build_web(app: App) -> web.Application:
             roster=app.roster,
             recordings_dir=app.settings.recordings.dir,
             reports=ReportService(app.uow, app.settings.tz),
-            metrics=MetricsSources(app.metrics, job_counts, journal_pending),
+            metrics=MetricsSources(app.metrics, job_counts, journal_pending, lambda: probe_counts(engine)),
             readiness=lambda: readiness(app),
             outbound=app.outbound,
             board=board,

@@ -8,12 +8,14 @@ Labels are codes and outcomes, never a phone number or a name.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
 
 from callcenter.web.context import services
 
@@ -22,10 +24,31 @@ NO_FACILITY = "none"  # calls to the switchboard before (or without) a keypad co
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
+class _ProbeCounts(Collector):
+    """callcenter_probes_total{facility, outcome}: the test calls in the database, as of the last scrape
+    (a counter: rows are only added; several nodes report the same figures, as for the job queue)."""
+
+    def __init__(self) -> None:
+        self.counts: Mapping[tuple[str, str], int] = {}
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "callcenter_probes",
+            "Test calls to the hotlines (cuộc gọi kiểm tra) finished, per facility and outcome (human, "
+            "no_key, busy, no_answer, unreachable, failed and unknown: ours), from the database",
+            labels=["facility", "outcome"],
+        )
+        for (facility, outcome), n in sorted(self.counts.items()):
+            family.add_metric([facility, outcome], n)
+        yield family
+
+
 class PrometheusMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self._probes = _ProbeCounts()
+        r.register(self._probes)
         self._received = Counter(
             "callcenter_calls_received",
             "Calls received, per facility dialled ('none': the switchboard, before a code is typed)",
@@ -115,11 +138,22 @@ class PrometheusMetrics:
     def http_request(self, route: str, status: int) -> None:
         self._http.labels(route, str(status)).inc()
 
-    def scraped(self, jobs: Mapping[str, int], journal_pending: int) -> bytes:
+    def scraped(
+        self,
+        jobs: Mapping[str, int],
+        journal_pending: int,
+        probes: Mapping[tuple[str, str], int] | None = None,
+    ) -> bytes:
         for status in ("queued", "running", "done", "failed"):
             self._queue.labels(status).set(jobs.get(status, 0))
         self._journal.set(journal_pending)
+        if probes is not None:
+            self._probes.counts = dict(probes)
         return generate_latest(self.registry)
+
+
+async def _no_probes() -> Mapping[tuple[str, str], int]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -129,11 +163,15 @@ class MetricsSources:
     metrics: PrometheusMetrics
     job_counts: Callable[[], Awaitable[Mapping[str, int]]]
     journal_pending: Callable[[], Awaitable[int]]
+    # {(facility, outcome): test calls}, read from the database at each scrape
+    probe_counts: Callable[[], Awaitable[Mapping[tuple[str, str], int]]] = field(default=_no_probes)
 
 
 async def metrics_page(request: web.Request) -> web.StreamResponse:
     sources = services(request).metrics
     if sources is None:
         raise web.HTTPNotFound()
-    body = sources.metrics.scraped(await sources.job_counts(), await sources.journal_pending())
+    body = sources.metrics.scraped(
+        await sources.job_counts(), await sources.journal_pending(), await sources.probe_counts()
+    )
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
