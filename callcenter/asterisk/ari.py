@@ -33,7 +33,7 @@ from callcenter.asterisk.ari_events import (
     StasisStart,
     parse_event,
 )
-from callcenter.services.ports_outbound import LegEndedAtOnce, TelephonyError, TelephonyGone
+from callcenter.services.ports_outbound import LegEndedAtOnce, LiveLeg, TelephonyError, TelephonyGone
 
 log = structlog.get_logger(__name__)
 
@@ -177,11 +177,17 @@ class AriClient:
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}")
 
-    async def channel_ids(self) -> set[str]:
+    async def channels(self) -> dict[str, LiveLeg]:
         found = await self.request("GET", "/channels")
         if not isinstance(found, list):
             raise TelephonyError("GET /channels: not a list")
-        return {c["id"] for c in found if isinstance(c, dict) and isinstance(c.get("id"), str)}
+        live: dict[str, LiveLeg] = {}
+        for c in found:
+            if isinstance(c, dict) and isinstance(c.get("id"), str):
+                dialplan = c.get("dialplan")
+                context = dialplan.get("context") if isinstance(dialplan, dict) else None
+                live[c["id"]] = LiveLeg(up=c.get("state") == "Up", recorded=context == v.ARI_LEG_CONTEXT)
+        return live
 
     # --- events ----------------------------------------------------------------------------------
 

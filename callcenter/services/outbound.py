@@ -44,6 +44,7 @@ from callcenter.services.errors import Conflict, NotFound, PermissionDenied
 from callcenter.services.ports import UnitOfWorkFactory
 from callcenter.services.ports_outbound import (
     LegEndedAtOnce,
+    LiveLeg,
     OutboundExists,
     OutboundRecord,
     Telephony,
@@ -109,6 +110,7 @@ class OutboundService:
         self._clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
         self._timers: dict[int, asyncio.Task[None]] = {}
+        self._originating: set[int] = set()  # rows whose originate is in flight in this process
         self._continuing: set[str] = set()  # legs sent through [hotline-ari-leg] for their recording
         self._dialstatus: dict[str, str] = {}  # the last DIALSTATUS of each leg still ringing
 
@@ -200,6 +202,15 @@ class OutboundService:
         return started
 
     async def _originate(self, row: OutboundRecord, leg: Leg, number: str, *, recording: str | None) -> bool:
+        self._originating.add(row.id)
+        try:
+            return await self._originate_leg(row, leg, number, recording=recording)
+        finally:
+            self._originating.discard(row.id)
+
+    async def _originate_leg(
+        self, row: OutboundRecord, leg: Leg, number: str, *, recording: str | None
+    ) -> bool:
         outbound_id = row.id
         try:
             await self._tel.originate(
@@ -432,11 +443,14 @@ class OutboundService:
     # --- after a restart or a reconnect --------------------------------------------------------------
 
     async def reconcile(self, now: datetime) -> int:
-        """Rows still active against the channels Asterisk has now: a callback whose two legs are still
-        bridged goes on; every other row is closed (a lost probe as UNKNOWN, never as the hotline's
-        failure) and its remaining legs hung up. Returns how many rows were closed."""
+        """Rows still active against the channels Asterisk has now (events are not queued while our
+        socket is away, and a restart loses the timers): a row whose legs are all gone is closed (a
+        lost probe as UNKNOWN, never as the hotline's failure; a callback that talked as TALKED); a
+        leg answered while we were away is taken as answered now; the timers of the legs waiting for a
+        key are armed again; a callback that lost one side is ended as if we had seen it go.
+        Returns how many rows were closed."""
         try:
-            live = await self._tel.channel_ids()
+            live = await self._tel.channels()
         except TelephonyError as exc:
             log.warning("outbound.reconcile_postponed", error=str(exc))
             return 0
@@ -444,22 +458,46 @@ class OutboundService:
             rows = await uow.outbound.active()
         closed = 0
         for row in rows:
-            legs = [leg for leg in Leg if _cid(row, leg) in live]
-            if row.id in self._timers:
-                continue  # this process is driving it
-            if row.state is OutboundState.TALKING and {Leg.OFFICER, Leg.CITIZEN} <= set(legs):
+            if row.id in self._originating or row.id in self._timers:
+                continue  # this process is placing or driving it
+            legs = {leg: live[_cid(row, leg)] for leg in Leg if _cid(row, leg) in live}
+            if not legs:
+                async with self._lock(row.id):
+                    if row.talk_started_at is not None:
+                        await self._finish(
+                            row.id, Outcome.TALKED, now, talk_s=_talk_s(row, now), detail="lost"
+                        )
+                    else:
+                        await self._finish(row.id, Outcome.UNKNOWN, now, detail="lost by the service")
+                closed += 1
                 continue
-            async with self._lock(row.id):
-                for leg in legs:
-                    await self._hangup_quietly(_cid(row, leg))
-                if row.state is OutboundState.TALKING or row.talk_started_at is not None:
-                    await self._finish(row.id, Outcome.TALKED, now, talk_s=_talk_s(row, now), detail="lost")
-                else:
-                    await self._finish(row.id, Outcome.UNKNOWN, now, detail="lost by the service")
-            closed += 1
+            await self._resume(row, legs, now)
         if closed:
             log.info("outbound.reconciled", closed=closed)
         return closed
+
+    async def _resume(self, row: OutboundRecord, legs: dict[Leg, LiveLeg], now: datetime) -> None:
+        """Pick up a row whose legs Asterisk still has, from what they are now."""
+        first = Leg.HOTLINE if row.kind is OutboundKind.PROBE else Leg.OFFICER
+        match row.state:
+            case OutboundState.PENDING | OutboundState.RINGING:
+                ringing = Leg.CITIZEN if row.accepted_at is not None else first
+                if ringing is Leg.CITIZEN and Leg.OFFICER not in legs:  # the officer left meanwhile
+                    await self._hangup_quietly(_cid(row, Leg.CITIZEN))
+                    await self._finish(row.id, Outcome.UNKNOWN, now, detail="the officer left unseen")
+                elif ringing in legs and legs[ringing].up:  # answered while we were away
+                    await self.leg_answered(_cid(row, ringing), now, recorded=legs[ringing].recorded)
+            case OutboundState.ACCEPTING:
+                self._arm(row.id, self._policy.accept_timeout_s, self._accept_timed_out)
+            case OutboundState.SURVEY:
+                self._arm(row.id, self._policy.survey_timeout_s, self._survey_timed_out)
+            case OutboundState.TALKING:
+                for leg in (Leg.OFFICER, Leg.CITIZEN):
+                    if leg not in legs:
+                        await self.leg_ended(_cid(row, leg), None, now)
+                        break
+            case _:
+                pass
 
     # --- helpers -------------------------------------------------------------------------------------
 

@@ -103,9 +103,17 @@ class Telephony(Protocol):
     async def play(self, channel_id: str, sound: str, playback_id: str) -> None: ...
     async def bridge(self, bridge_id: str, channel_ids: list[str]) -> None: ...
     async def destroy_bridge(self, bridge_id: str) -> None: ...
-    async def channel_ids(self) -> set[str]:
-        """Every channel Asterisk has now (to reconcile after a reconnect or a restart)."""
+    async def channels(self) -> dict[str, LiveLeg]:
+        """Every channel Asterisk has now, by id (to reconcile after a reconnect or a restart)."""
         ...
+
+
+@dataclass(frozen=True)
+class LiveLeg:
+    """What a reconciliation needs of a channel Asterisk still has."""
+
+    up: bool  # answered
+    recorded: bool  # in [hotline-ari-leg]'s Stasis(), its MixMonitor running
 
 
 class TelephonyError(Exception):

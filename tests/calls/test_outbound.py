@@ -22,7 +22,7 @@ from callcenter.domain.outbound import Leg, channel_id
 from callcenter.services.calls import IncomingCall
 from callcenter.services.errors import NotFound, PermissionDenied
 from callcenter.services.outbound import CallbackNotAllowed, OutboundPolicy, OutboundService
-from callcenter.services.ports_outbound import LegEndedAtOnce, TelephonyError, TelephonyGone
+from callcenter.services.ports_outbound import LegEndedAtOnce, LiveLeg, TelephonyError, TelephonyGone
 from callcenter.services.users import UserInput
 from tests.conftest import TZ, FakeClock
 
@@ -35,6 +35,7 @@ DAYTIME = datetime(2026, 11, 24, 9, 30, tzinfo=TZ).astimezone(UTC)
 class FakeTelephony:
     calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
     live: set[str] = field(default_factory=set)
+    answered: set[str] = field(default_factory=set)  # legs Asterisk reports Up
     fail_originate: TelephonyError | None = None
 
     def asked(self, method: str) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
@@ -75,8 +76,8 @@ class FakeTelephony:
     async def destroy_bridge(self, bridge_id: str) -> None:
         self.calls.append(("destroy_bridge", (bridge_id,), {}))
 
-    async def channel_ids(self) -> set[str]:
-        return set(self.live)
+    async def channels(self) -> dict[str, LiveLeg]:
+        return {c: LiveLeg(up=c in self.answered, recorded=False) for c in self.live}
 
 
 @dataclass
@@ -378,3 +379,25 @@ async def test_a_callbacks_recording_is_not_taken_for_an_orphan_call(world: Outb
         os.utime(directory / name, (an_hour_ago, an_hour_ago))
     assert world.app.transcription is not None
     assert await world.app.transcription.orphan_recordings() == ["hotline-1795999999.1"]
+
+
+async def test_a_reconnection_lets_a_ringing_leg_ring_and_takes_one_answered_meanwhile_as_answered(
+    world: Outbound,
+) -> None:
+    """Events are not queued while the socket is away: what Asterisk says of each leg decides."""
+    s, tel, clock = world.service, world.tel, world.clock
+    ringing = await s.probe("BVNHI-TH", clock())
+    answered = await s.probe("TTYT-QX", clock())
+    crashed = await s.probe("TTYT-HH", clock())
+    assert ringing.outbound_id and answered.outbound_id and crashed.outbound_id
+    tel.answered.add(await world.leg(answered.outbound_id, Leg.HOTLINE))  # its StasisStart was lost
+    tel.live.discard(await world.leg(crashed.outbound_id, Leg.HOTLINE))  # as if never originated
+    assert await s.reconcile(clock()) == 1
+    assert (await world.row(ringing.outbound_id)).state.value == "ringing"  # still ringing, left alone
+    assert (await world.row(crashed.outbound_id)).outcome.value == "unknown"
+    row = await world.row(answered.outbound_id)
+    assert row.state.value == "accepting"  # asked for its key 1, with the timer armed again
+    assert tel.asked("play")[-1][0][0] == await world.leg(answered.outbound_id, Leg.HOTLINE)
+    await asyncio.sleep(POLICY.accept_timeout_s + 0.3)
+    assert (await world.row(answered.outbound_id)).outcome.value == "no_key"
+    await s.close()
