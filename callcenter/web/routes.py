@@ -15,6 +15,7 @@ from callcenter.web import (
     audit_pages,
     auth,
     board,
+    callback_pages,
     callbacks,
     health,
     metrics,
@@ -178,6 +179,17 @@ def route_table() -> RouteTable:
                 roles=TICKET_EDITORS,
                 kind=PAGE,
                 summary="Biểu mẫu xử lý phản ánh (trạng thái, giao, hạn, ghi chú…) / ticket forms",
+            ),
+            # The callback queue: the roles that may place a callback ("Gọi lại" posts to ticket_submit).
+            Route(
+                method="GET",
+                path="/goi-lai",
+                handler=callback_pages.callback_queue_page,
+                name="callback_queue_page",
+                roles=TICKET_EDITORS,
+                kind=PAGE,
+                summary="Phản ánh cần gọi lại trong phạm vi của mình / tickets that need a callback",
+                nav="Cần gọi lại",
             ),
             Route(
                 method="GET",

@@ -16,8 +16,10 @@ from callcenter.domain.classify import SuggestionCode
 from callcenter.domain.ticket import STATUS_LABELS_VI, TicketStatus
 from callcenter.services.audit import AuditAction
 from callcenter.services.errors import InvalidInput
+from callcenter.services.outbound import CallbackNotAllowed
 from callcenter.services.roster_csv import RosterError
 from callcenter.services.tickets import TicketDetail
+from callcenter.web.callback_pages import CALLING_NOTICE, audit_callback, event_detail, ticket_attempts
 from callcenter.web.context import audit, now, principal, services, state
 from callcenter.web.errors import ApiError, from_service, from_validation
 from callcenter.web.render import render
@@ -50,6 +52,9 @@ KIND_LABELS_VI = {
     "caller": "Người gọi",
     "officer": "Cán bộ",
     "voicemail": "Tin nhắn thoại",
+    "callback_mix": "Cuộc gọi lại (cả hai bên)",
+    "callback_caller": "Gọi lại: người phản ánh",
+    "callback_officer": "Gọi lại: cán bộ",
 }
 SPEAKER_LABELS_VI = {"caller": "Người gọi", "officer": "Cán bộ", "unknown": "Không rõ"}
 RESULT_LABELS_VI = {
@@ -78,6 +83,8 @@ EVENT_LABELS_VI = {
     "category_confirmed": "Xác nhận lĩnh vực",
     "hold_set": "Giữ lại hồ sơ",
     "hold_released": "Bỏ giữ lại hồ sơ",
+    "callback.requested": "Yêu cầu gọi lại người phản ánh",
+    "callback.ended": "Kết thúc cuộc gọi lại",
 }
 _LIST_KEYS = set(TicketsQuery.model_fields)
 _STATUS_BY_VALUE = {s.value: label for s, label in STATUS_LABELS_VI.items()}
@@ -96,6 +103,7 @@ def _helpers(request: web.Request) -> dict[str, Any]:
         "category_label": lambda code: CATEGORY_LABELS_VI.get(code or "", code or "Chưa phân loại"),
         "tier_label": lambda code: TIER_LABELS_VI.get(code or "", code or ""),
         "event_label": lambda kind: EVENT_LABELS_VI.get(kind, kind),
+        "event_detail": event_detail,
     }
 
 
@@ -166,6 +174,9 @@ async def _render_ticket(
     request: web.Request, detail: TicketDetail, *, error: ApiError | None = None, notice: str | None = None
 ) -> web.Response:
     by_kind = {r.kind: recording_url(detail.id, r.id) for r in detail.recordings}
+    callbacks = await ticket_attempts(request, detail.id)
+    if notice == CALLING_NOTICE and not (callbacks and not callbacks[-1].done):
+        notice = None  # the page reloaded after the call: the list below says how it went
     tz = state(request).config.tz
     return render(
         request,
@@ -193,6 +204,8 @@ async def _render_ticket(
             "notice": notice,
             "is_auditor": principal(request).role is Role.AUDITOR,
             "can_hold": principal(request).role in SUPERVISORS,  # who may hold, as the hold route
+            # None: callbacks are not configured ([ari]), and the page offers no "Gọi lại".
+            "callbacks": callbacks,
         },
         title=f"Phản ánh {detail.ref}",
         status=error.status if error else 200,
@@ -203,7 +216,13 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
     tid = ticket_id(request)
     detail = await services(request).tickets.get(principal(request), tid, now(request))
     await audit(request, AuditAction.TICKET_VIEW, ticket_id=tid)
-    notice = "Đã lưu thay đổi." if "da_luu" in request.query else None
+    notice = (
+        CALLING_NOTICE
+        if "dang_goi" in request.query
+        else "Đã lưu thay đổi."
+        if "da_luu" in request.query
+        else None
+    )
     return await _render_ticket(request, detail, notice=notice)
 
 
@@ -218,6 +237,8 @@ async def ticket_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     action = _form_text(form, "action")
     svc, who, at = services(request).tickets, principal(request), now(request)
+    if action == "callback":
+        return await _place_callback(request, tid)
     try:
         match action:
             case "status":
@@ -261,6 +282,25 @@ async def ticket_submit(request: web.Request) -> web.StreamResponse:
         return await _render_ticket(request, detail, error=from_service(exc))
     await audit(request, AuditAction.TICKET_UPDATE, ticket_id=tid, detail={"field": action})
     raise web.HTTPSeeOther(f"/phan-anh/{tid}?da_luu=1")
+
+
+async def _place_callback(request: web.Request, tid: int) -> web.StreamResponse:
+    """ "Gọi lại": the server rings the officer's phone, then the citizen's; a rule that forbids it now
+    (night, too many today, no phone on the account, one in progress) comes back as the page, 409."""
+    who, at = principal(request), now(request)
+    outbound = services(request).outbound
+    try:
+        if outbound is None:  # as the API (web.callbacks.outbound)
+            raise ApiError(503, "telephony_disabled", "Chức năng gọi lại chưa được bật (cấu hình [ari])")
+        try:
+            outbound_id = await outbound.request_callback(tid, who, at)
+        except CallbackNotAllowed as exc:
+            raise from_service(exc) from None
+    except ApiError as error:
+        detail = await services(request).tickets.get(who, tid, at)
+        return await _render_ticket(request, detail, error=error)
+    await audit_callback(request, tid, outbound_id)
+    raise web.HTTPSeeOther(f"/phan-anh/{tid}?dang_goi=1")
 
 
 # --- roster and facilities -------------------------------------------------------------------------------

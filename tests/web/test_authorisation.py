@@ -51,6 +51,7 @@ EXPECTED: dict[str, Access] = {
     "tickets_page": SIGNED_IN,
     "ticket_page": SIGNED_IN,
     "ticket_submit": TICKET_EDITORS,
+    "callback_queue_page": TICKET_EDITORS,
     "tickets_list": SIGNED_IN,
     "tickets_get": SIGNED_IN,
     "tickets_status": TICKET_EDITORS,
