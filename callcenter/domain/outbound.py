@@ -9,6 +9,7 @@ and asks the answerer to press 1.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -233,3 +234,54 @@ def _base36(n: int) -> str:
         out = digits[r] + out
         if n == 0:
             return out
+
+
+@dataclass(frozen=True)
+class CallbackFigures:
+    """The period report's callbacks: placed, reached the citizen, and what the citizen answered at the
+    survey ("kết quả đã báo cho người phản ánh": 1 resolved, 2 not)."""
+
+    placed: int = 0
+    talked: int = 0
+    resolved: int = 0
+    not_resolved: int = 0
+    tickets: int = 0  # tickets called back at least once
+
+    @property
+    def no_survey(self) -> int:
+        """Talked, but the citizen pressed neither 1 nor 2."""
+        return self.talked - self.resolved - self.not_resolved
+
+    @property
+    def resolved_percent(self) -> float | None:
+        """Of the citizens who answered the survey, those who said resolved (None: nobody answered)."""
+        answered = self.resolved + self.not_resolved
+        return None if answered == 0 else round(100 * self.resolved / answered, 1)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "placed": self.placed,
+            "talked": self.talked,
+            "resolved": self.resolved,
+            "not_resolved": self.not_resolved,
+            "no_survey": self.no_survey,
+            "tickets": self.tickets,
+            "resolved_percent": self.resolved_percent,
+        }
+
+
+def callback_figures(
+    rows: Iterable[tuple[int | None, Outcome | None, SurveyAnswer | None]],
+) -> CallbackFigures:
+    """From (ticket id, outcome, survey answer) of each callback of the period."""
+    placed = talked = resolved = not_resolved = 0
+    tickets: set[int] = set()
+    for ticket_id, outcome, answer in rows:
+        placed += 1
+        if ticket_id is not None:
+            tickets.add(ticket_id)
+        if outcome is Outcome.TALKED:
+            talked += 1
+            resolved += answer is SurveyAnswer.RESOLVED
+            not_resolved += answer is SurveyAnswer.NOT_RESOLVED
+    return CallbackFigures(placed, talked, resolved, not_resolved, len(tickets))

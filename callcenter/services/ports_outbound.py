@@ -65,6 +65,10 @@ class OutboundRepository(Protocol):
         """(kind, file name) as recordings of the ticket's call; False when the ticket has none."""
         ...
 
+    async def callbacks(self, since: datetime, until: datetime) -> list[tuple[OutboundRecord, str | None]]:
+        """The callbacks placed in [since, until), each with its ticket's province."""
+        ...
+
     async def calls_in_progress(self, facility_code: str, since: datetime) -> int:
         """Citizens' calls to the facility started since `since` and not ended."""
         ...

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from callcenter.domain.access import Principal
 from callcenter.domain.hotline_health import HotlineHealth
-from callcenter.domain.outbound import Outcome
+from callcenter.domain.outbound import CallbackFigures, Outcome, callback_figures
 from callcenter.domain.report import (
     CATEGORY_LABELS_VI,
     FIGURE_LABELS_VI,
@@ -56,6 +56,8 @@ class ReportBundle:
     satisfaction: list[FacilityIndex]  # by facility code; calls of no facility last
     satisfaction_total: FacilityIndex  # every rated call in scope (facility_code None)
     generated_at: datetime  # aware, local
+    # Callbacks placed in the period over ARI, and what the citizens answered at their survey.
+    callbacks: CallbackFigures = field(default_factory=CallbackFigures)
 
     @property
     def failing(self) -> list[HotlineHealth]:
@@ -93,6 +95,7 @@ class ReportBundle:
             "failing_hotlines": [h.facility_code for h in self.failing],
             "satisfaction": [index(i) for i in self.satisfaction],
             "satisfaction_total": index(self.satisfaction_total),
+            "callbacks": self.callbacks.as_dict(),
         }
 
 
@@ -134,6 +137,7 @@ class ReportService:
         async with self._uow() as uow:
             facilities = {f.code: f for f in await uow.facilities.all()}
             ratings = await uow.calls.rating_counts(start, end, facility_code)
+            placed = await uow.outbound.callbacks(start, end)
         if facility_code is not None and facility_code not in facilities:
             raise InvalidInput(f"Không có cơ sở mã {facility_code!r} / no such facility", field="facility")
         facts = await self._facts(scope, period, prev, facility_code)
@@ -171,6 +175,12 @@ class ReportService:
             satisfaction=satisfaction,
             satisfaction_total=total,
             generated_at=now.astimezone(self._tz),
+            callbacks=callback_figures(
+                (r.ticket_id, r.outcome, r.survey)
+                for r, province in placed
+                if scope.allows(r.facility_code, province)
+                and (facility_code is None or r.facility_code == facility_code)
+            ),
         )
 
     async def hotline_health(
@@ -350,6 +360,21 @@ def report_xlsx(bundle: ReportBundle) -> bytes:
             ]
         ],
         [16, 12, 14, 14, 10, 10, 10, 10],
+    )
+    c = bundle.callbacks
+    sheet(
+        "Gọi lại",
+        [
+            "Số lần gọi lại",
+            "Số phản ánh",
+            "Nói chuyện được",
+            "Đã giải quyết",
+            "Chưa giải quyết",
+            "Không bấm",
+            "Tỷ lệ (%)",
+        ],
+        [[c.placed, c.tickets, c.talked, c.resolved, c.not_resolved, c.no_survey, c.resolved_percent]],
+        [14, 12, 14, 14, 14, 10, 10],
     )
     out = io.BytesIO()
     book.save(out)

@@ -147,6 +147,20 @@ class SqlOutboundRepository:
         )
         return True
 
+    async def callbacks(self, since: datetime, until: datetime) -> list[tuple[OutboundRecord, str | None]]:
+        """The callbacks placed in [since, until), each with its ticket's province (for the scope)."""
+        rows = await self._s.execute(
+            select(OutboundCallRow, TicketRow.province)
+            .outerjoin(TicketRow, TicketRow.id == OutboundCallRow.ticket_id)
+            .where(
+                OutboundCallRow.kind == OutboundKind.CALLBACK.value,
+                OutboundCallRow.created_at >= since,
+                OutboundCallRow.created_at < until,
+            )
+            .order_by(OutboundCallRow.id)
+        )
+        return [(_record(r), province) for r, province in rows.all()]
+
     async def calls_in_progress(self, facility_code: str, since: datetime) -> int:
         found = await self._s.execute(
             select(func.count())

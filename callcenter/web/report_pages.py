@@ -282,6 +282,8 @@ def page_context(bundle: ReportBundle, query: str) -> dict[str, Any]:
             )
             for i in bundle.satisfaction
         ],
+        "callbacks": bundle.callbacks,
+        "callbacks_resolved": percent_vi(bundle.callbacks.resolved_percent),
         "first_target": FIRST_TARGET_PERCENT,
         "final_target": FINAL_TARGET_PERCENT,
         "downloads": [

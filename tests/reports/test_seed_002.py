@@ -169,6 +169,7 @@ async def test_seed_002_figures_from_an_imported_csv(sample_app: App, clock: obj
         "Đường dây nóng",
         "Cuộc gọi kiểm tra",  # the test calls, apart from citizens' calls
         "Hài lòng",
+        "Gọi lại",  # callbacks and what the citizens answered
     ]
     values = {row[0]: row[1] for row in book["Báo cáo"].iter_rows(values_only=True)}
     assert values["Tiếp nhận trong kỳ"] == 43
