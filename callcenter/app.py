@@ -236,6 +236,7 @@ def build_outbound(
         accept_timeout_s=a.accept_timeout_s,
         survey_timeout_s=a.survey_timeout_s,
         busy_window=timedelta(seconds=settings.routing.stale_call_after_s),
+        transcribe_attempts=settings.transcription.max_attempts,
         prompts=OutboundPrompts(
             officer_accept=settings.prompts.callback_officer,
             survey=settings.prompts.callback_survey,

@@ -79,6 +79,11 @@ class OutboundPolicy:
     # Longest a probe may wait for a citizen's call to that facility to end before it is skipped.
     busy_window: timedelta = timedelta(hours=4)
     prompts: OutboundPrompts = field(default_factory=OutboundPrompts)
+    # A callback that talked is transcribed like an incoming call: its job is queued as it is closed,
+    # due once MixMonitor has closed the citizen leg's files (as CallPolicy.transcribe_after).
+    transcribe: bool = True
+    transcribe_after: timedelta = timedelta(seconds=10)
+    transcribe_attempts: int = 3
 
 
 class CallbackNotAllowed(Conflict):
@@ -553,9 +558,18 @@ class OutboundService:
                 await uow.tickets.add_event(row.ticket_id, "callback.ended", event, now)
                 if row.recording is not None and row.talk_started_at is not None:
                     # MixMonitor on the citizen's leg ran: its files belong to the ticket, like the call's.
-                    await uow.outbound.attach_recordings(
+                    attached = await uow.outbound.attach_recordings(
                         row.ticket_id, callback_recording_files(row.recording), now
                     )
+                    if attached and self._policy.transcribe:
+                        await uow.jobs.enqueue_callback(
+                            outbound_id,
+                            row.ticket_id,
+                            row.recording,
+                            run_after=now + self._policy.transcribe_after,
+                            max_attempts=self._policy.transcribe_attempts,
+                            now=now,
+                        )
             await uow.commit()
         # The row is closed: later events of its legs are no-ops, so its lock can go.
         self._locks.pop(outbound_id, None)

@@ -408,11 +408,12 @@ class TicketRepository(Protocol):
 @dataclass(frozen=True)
 class Job:
     id: int
-    call_id: str
+    call_id: str | None  # the incoming call's recordings, or else...
     ticket_id: int
     recording: str
     attempts: int  # including the one just claimed
     max_attempts: int
+    outbound_id: int | None = None  # ... a callback's (its citizen leg, recorded like a call)
 
 
 class JobRepository(Protocol):
@@ -428,18 +429,32 @@ class JobRepository(Protocol):
         """File names of every recording attached to a call, or named by a routed call."""
         ...
 
+    async def enqueue_callback(
+        self,
+        outbound_id: int,
+        ticket_id: int,
+        recording: str,
+        *,
+        run_after: datetime,
+        max_attempts: int,
+        now: datetime,
+    ) -> None:
+        """A job for a callback's recordings (base name `recording`), due at `run_after`."""
+        ...
+
     async def requeue(self, ticket_id: int, now: datetime) -> bool:
-        """Run the ticket's job again now, from its first attempt; False when it has none."""
+        """Run the ticket's jobs (its call's, its callbacks') again now, from their first attempt; False
+        when it has none."""
         ...
 
     async def state_for_ticket(self, ticket_id: int) -> tuple[str, int, str] | None:
-        """(status, attempts, last error) of the ticket's job."""
+        """(status, attempts, last error) of the job of the ticket's call."""
         ...
 
 
 @dataclass(frozen=True)
 class TranscriptRecord:
-    call_id: str
+    call_id: str | None  # the ticket's call, or else...
     ticket_id: int
     engine: str
     language: str
@@ -448,11 +463,25 @@ class TranscriptRecord:
     text: str
     text_masked: str
     leg_problems: dict[str, str]
+    outbound_id: int | None = None  # ... one of its callbacks
 
 
 class TranscriptRepository(Protocol):
-    async def save(self, record: TranscriptRecord, now: datetime) -> None: ...
-    async def for_ticket(self, ticket_id: int) -> TranscriptRecord | None: ...
+    async def save(self, record: TranscriptRecord, now: datetime) -> None:
+        """Store it, replacing the earlier transcript of the same call or callback."""
+        ...
+
+    async def for_ticket(self, ticket_id: int) -> TranscriptRecord | None:
+        """The transcript of the ticket's call (not of its callbacks)."""
+        ...
+
+    async def for_callbacks(self, ticket_id: int) -> list[TranscriptRecord]:
+        """The transcripts of the ticket's callbacks, oldest first (none removed by retention)."""
+        ...
+
+    async def ticket_words(self, ticket_id: int) -> list[str]:
+        """Every turn's text of the ticket's transcripts, its call's first, then its callbacks'."""
+        ...
 
 
 @dataclass(frozen=True)

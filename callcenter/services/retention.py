@@ -16,6 +16,7 @@ from pathlib import Path
 import structlog
 
 from callcenter.domain import phone
+from callcenter.domain.text import search_key
 from callcenter.services.audit import write_audit
 from callcenter.services.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -109,8 +110,10 @@ class RetentionService:
             if report.dry_run or not expired:
                 return
             await uow.retention.remove_transcripts([t for t, _ in expired], now)
-            for _, ticket_id in expired:
-                await uow.tickets.index_text(ticket_id, "")  # its words are no longer searchable
+            for ticket_id in sorted({ticket for _, ticket in expired}):
+                # The removed words are no longer searchable; a transcript still in its time stays so.
+                words = await uow.transcripts.ticket_words(ticket_id)
+                await uow.tickets.index_text(ticket_id, search_key(" ".join(words)))
             await _removed(
                 uow,
                 now,

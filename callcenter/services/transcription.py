@@ -101,7 +101,9 @@ class TranscriptionService:
             await uow.commit()
         if job is None:
             return False
-        bound = structlog.contextvars.bound_contextvars(job=job.id, call_id=job.call_id)
+        bound = structlog.contextvars.bound_contextvars(
+            job=job.id, call_id=job.call_id, outbound_id=job.outbound_id
+        )
         started = time.perf_counter()
         with bound:
             outcome = await self._do(job, now)
@@ -125,56 +127,61 @@ class TranscriptionService:
     async def _store(self, job: Job, result: TranscriptionResult, now: datetime) -> None:
         everything = result.turns + result.voicemail_turns
         text = render(everything)
-        # The category comes from what the caller said; the officer's words repeat and confuse it.
-        callers = [t for t in everything if t.speaker is not Speaker.OFFICER]
-        suggestion = suggest_category(" ".join(t.text for t in callers) or text)
-        incident = detect_incident(text)
+        record = TranscriptRecord(
+            call_id=job.call_id,
+            ticket_id=job.ticket_id,
+            engine=result.engine,
+            language=result.language,
+            source=result.source,
+            turns=turns_json(result.turns) + turns_json(result.voicemail_turns),
+            text=text,
+            text_masked=mask_personal_data(text),
+            leg_problems=dict(result.problems),
+            outbound_id=job.outbound_id,
+        )
+        event: dict[str, Any] = {
+            "engine": result.engine,
+            "source": result.source,
+            "turns": len(everything),
+            "problems": dict(result.problems),
+        }
         async with self._uow() as uow:
-            await uow.transcripts.save(
-                TranscriptRecord(
-                    call_id=job.call_id,
-                    ticket_id=job.ticket_id,
-                    engine=result.engine,
-                    language=result.language,
-                    source=result.source,
-                    turns=turns_json(result.turns) + turns_json(result.voicemail_turns),
-                    text=text,
-                    text_masked=mask_personal_data(text),
-                    leg_problems=dict(result.problems),
-                ),
-                now,
-            )
-            await uow.tickets.set_suggestion(
-                job.ticket_id,
-                category=suggestion.code.value,
-                confidence=round(suggestion.confidence, 3),
-                incident=incident.flagged,
-                incident_reasons="; ".join(incident.reasons),
-                now=now,
-            )
-            await uow.tickets.index_text(job.ticket_id, search_key(" ".join(t.text for t in everything)))
-            await uow.tickets.add_event(
-                job.ticket_id,
-                "transcribed",
-                {
-                    "engine": result.engine,
-                    "source": result.source,
-                    "turns": len(everything),
+            await uow.transcripts.save(record, now)
+            if job.outbound_id is None:
+                # The category comes from what the caller said; the officer's words repeat and confuse it.
+                callers = [t for t in everything if t.speaker is not Speaker.OFFICER]
+                suggestion = suggest_category(" ".join(t.text for t in callers) or text)
+                incident = detect_incident(text)
+                await uow.tickets.set_suggestion(
+                    job.ticket_id,
+                    category=suggestion.code.value,
+                    confidence=round(suggestion.confidence, 3),
+                    incident=incident.flagged,
+                    incident_reasons="; ".join(incident.reasons),
+                    now=now,
+                )
+                event |= {
                     "category": suggestion.code.value,
                     "confidence": round(suggestion.confidence, 3),
                     "incident": incident.flagged,
-                    "problems": dict(result.problems),
-                },
-                now,
-            )
+                }
+            else:
+                # A callback's words are searchable; the ticket's category and incident flag stay those of
+                # the citizen's own call.
+                event["outbound_id"] = job.outbound_id
+            # The search body: the words of all the ticket's transcripts, its call's and its callbacks'.
+            words = await uow.transcripts.ticket_words(job.ticket_id)
+            await uow.tickets.index_text(job.ticket_id, search_key(" ".join(words)))
+            await uow.tickets.add_event(job.ticket_id, "transcribed", event, now)
             await uow.jobs.complete(job.id, now)
             await uow.commit()
         # Counts only: a transcript never goes to a log.
         log.info(
             "transcription.done",
             turns=len(everything),
-            category=suggestion.code.value,
-            incident=incident.flagged,
+            callback=job.outbound_id is not None,
+            category=event.get("category"),
+            incident=event.get("incident"),
         )
 
     async def _retry_or_fail(self, job: Job, reason: str, now: datetime, *, transient: bool) -> str:
@@ -186,7 +193,10 @@ class TranscriptionService:
                 outcome = "retry"
             else:
                 await uow.jobs.fail(job.id, reason, now)
-                await uow.tickets.add_event(job.ticket_id, "transcription_failed", {"reason": reason}, now)
+                failed: dict[str, Any] = {"reason": reason}
+                if job.outbound_id is not None:
+                    failed["outbound_id"] = job.outbound_id
+                await uow.tickets.add_event(job.ticket_id, "transcription_failed", failed, now)
                 log.error("transcription.failed", attempt=job.attempts, reason=reason[:200])
                 outcome = "failed"
             await uow.commit()

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -208,13 +209,24 @@ class TicketEventRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# A transcription job or transcript is of an incoming call or of a callback, never both nor neither.
+ONE_SOURCE = "(call_id IS NULL) <> (outbound_id IS NULL)"
+
+
 class TranscriptionJobRow(Base):
     """A call's recordings waiting to be transcribed. Leased, so a worker killed mid-job loses nothing."""
 
     __tablename__ = "transcription_jobs"
-    __table_args__ = (Index("ix_transcription_jobs_due", "status", "run_after"),)
+    __table_args__ = (
+        Index("ix_transcription_jobs_due", "status", "run_after"),
+        CheckConstraint(ONE_SOURCE, name="one_source"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    # The incoming call's recordings, or a callback's (the citizen's leg): exactly one of the two.
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    outbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_calls.id", ondelete="CASCADE"), unique=True
+    )
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     recording: Mapped[str] = mapped_column(String(200))  # base name of the call's files
     status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
@@ -230,8 +242,13 @@ class TranscriptionJobRow(Base):
 
 class TranscriptRow(Base):
     __tablename__ = "transcripts"
+    __table_args__ = (CheckConstraint(ONE_SOURCE, name="one_source"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    # The ticket's call (its first transcript), or one of its callbacks: exactly one of the two.
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    outbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_calls.id", ondelete="CASCADE"), unique=True
+    )
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     engine: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))

@@ -965,7 +965,39 @@ class SqlJobRepository:
         row.lease_until = now + timedelta(seconds=lease_s)
         row.updated_at = now
         await self._s.flush()
-        return Job(row.id, row.call_id, row.ticket_id, row.recording, row.attempts, row.max_attempts)
+        return Job(
+            row.id, row.call_id, row.ticket_id, row.recording, row.attempts, row.max_attempts, row.outbound_id
+        )
+
+    async def enqueue_callback(
+        self,
+        outbound_id: int,
+        ticket_id: int,
+        recording: str,
+        *,
+        run_after: datetime,
+        max_attempts: int,
+        now: datetime,
+    ) -> None:
+        queued = await self._s.execute(
+            select(TranscriptionJobRow.id).where(TranscriptionJobRow.outbound_id == outbound_id)
+        )
+        if queued.first() is not None:  # one job per callback, however often it is closed
+            return
+        await self._s.execute(
+            insert(TranscriptionJobRow).values(
+                outbound_id=outbound_id,
+                ticket_id=ticket_id,
+                recording=recording,
+                status=JOB_QUEUED,
+                attempts=0,
+                max_attempts=max_attempts,
+                run_after=run_after,
+                last_error="",
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
     async def _set(self, job_id: int, **values: Any) -> None:
         await self._s.execute(
@@ -1038,7 +1070,7 @@ class SqlJobRepository:
             await self._s.execute(
                 select(
                     TranscriptionJobRow.status, TranscriptionJobRow.attempts, TranscriptionJobRow.last_error
-                ).where(TranscriptionJobRow.ticket_id == ticket_id)
+                ).where(TranscriptionJobRow.ticket_id == ticket_id, TranscriptionJobRow.call_id.is_not(None))
             )
         ).first()
         return (row[0], int(row[1]), row[2]) if row else None
@@ -1049,10 +1081,16 @@ class SqlTranscriptRepository:
         self._s = session
 
     async def save(self, record: TranscriptRecord, now: datetime) -> None:
-        await self._s.execute(delete(TranscriptRow).where(TranscriptRow.call_id == record.call_id))
+        same = (
+            TranscriptRow.call_id == record.call_id
+            if record.call_id is not None
+            else TranscriptRow.outbound_id == record.outbound_id
+        )
+        await self._s.execute(delete(TranscriptRow).where(same))
         await self._s.execute(
             insert(TranscriptRow).values(
                 call_id=record.call_id,
+                outbound_id=record.outbound_id,
                 ticket_id=record.ticket_id,
                 engine=record.engine,
                 language=record.language,
@@ -1067,20 +1105,56 @@ class SqlTranscriptRepository:
 
     async def for_ticket(self, ticket_id: int) -> TranscriptRecord | None:
         row = (
-            (await self._s.execute(select(TranscriptRow).where(TranscriptRow.ticket_id == ticket_id)))
+            (
+                await self._s.execute(
+                    select(TranscriptRow).where(
+                        TranscriptRow.ticket_id == ticket_id, TranscriptRow.call_id.is_not(None)
+                    )
+                )
+            )
             .scalars()
             .first()
         )
         if row is None or row.removed_at is not None:  # removed at the end of its retention time
             return None
-        return TranscriptRecord(
-            row.call_id,
-            row.ticket_id,
-            row.engine,
-            row.language,
-            row.source,
-            row.turns,
-            row.text,
-            row.text_masked,
-            dict(row.leg_problems),
-        )
+        return _transcript(row)
+
+    async def for_callbacks(self, ticket_id: int) -> list[TranscriptRecord]:
+        rows = (
+            await self._s.execute(
+                select(TranscriptRow)
+                .where(
+                    TranscriptRow.ticket_id == ticket_id,
+                    TranscriptRow.outbound_id.is_not(None),
+                    TranscriptRow.removed_at.is_(None),
+                )
+                .order_by(TranscriptRow.outbound_id)
+            )
+        ).scalars()
+        return [_transcript(r) for r in rows]
+
+    async def ticket_words(self, ticket_id: int) -> list[str]:
+        rows = (
+            await self._s.execute(
+                select(TranscriptRow.turns)
+                .where(TranscriptRow.ticket_id == ticket_id, TranscriptRow.removed_at.is_(None))
+                # The call's first: NULLs sort first on SQLite, last on PostgreSQL, hence the CASE.
+                .order_by(case((TranscriptRow.outbound_id.is_(None), 0), else_=1), TranscriptRow.outbound_id)
+            )
+        ).scalars()
+        return [str(turn.get("text", "")) for turns in rows for turn in turns]
+
+
+def _transcript(row: TranscriptRow) -> TranscriptRecord:
+    return TranscriptRecord(
+        row.call_id,
+        row.ticket_id,
+        row.engine,
+        row.language,
+        row.source,
+        row.turns,
+        row.text,
+        row.text_masked,
+        dict(row.leg_problems),
+        row.outbound_id,
+    )
