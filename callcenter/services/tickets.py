@@ -50,6 +50,7 @@ from callcenter.services.ports import (
     TicketQuery,
     TicketRecord,
     TicketSummary,
+    TranscriptRecord,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -170,6 +171,7 @@ class TranscriptView:
     text: str
     turns: tuple[TranscriptTurn, ...]
     leg_problems: Mapping[str, str]
+    outbound_id: int | None = None  # a callback's transcript (None: the ticket's call)
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,8 @@ class TicketDetail:
     can_edit: bool
     next_statuses: tuple[TicketStatus, ...]  # empty when the principal cannot edit
     hold: bool = False  # "giữ lại": kept past the retention periods (supervisors set it)
+    # The callbacks' transcripts ("Cuộc gọi lại"), oldest first; `transcript` stays the call's.
+    callback_transcripts: tuple[TranscriptView, ...] = ()
 
     @property
     def id(self) -> int:
@@ -645,6 +649,7 @@ class TicketService:
         visible = item.personal_data_visible
         call = await uow.tickets.call_timeline(t.call_id) if t.call_id else None
         transcript = await uow.transcripts.for_ticket(t.id)
+        callback_transcripts = await uow.transcripts.for_callbacks(t.id)
         job = await uow.jobs.state_for_ticket(t.id)
         notes = await uow.tickets.notes(t.id)
         events = await uow.tickets.events(t.id)
@@ -669,17 +674,7 @@ class TicketService:
             updated_at=t.updated_at,
             call=call,
             recordings=tuple(RecordingInfo(r.id, r.kind, r.created_at) for r in recordings),
-            transcript=None
-            if transcript is None
-            else TranscriptView(
-                masked=not visible,
-                engine=transcript.engine,
-                language=transcript.language,
-                source=transcript.source,
-                text=transcript.text if visible else transcript.text_masked,
-                turns=tuple(_turn(turn, visible) for turn in transcript.turns),
-                leg_problems=dict(transcript.leg_problems),
-            ),
+            transcript=None if transcript is None else _transcript_view(transcript, visible),
             transcription=None if job is None else TranscriptionState(job[0], job[1], _DIRS.sub("", job[2])),
             notes=tuple(
                 NoteRecord(n.id, n.at, n.user_id, n.author, mask(n.text)) if not visible else n for n in notes
@@ -692,6 +687,7 @@ class TicketService:
             can_edit=can_edit,
             next_statuses=next_statuses(item.status) if can_edit else (),
             hold=t.hold,
+            callback_transcripts=tuple(_transcript_view(c, visible) for c in callback_transcripts),
         )
 
 
@@ -721,6 +717,19 @@ def _mask_values(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_mask_values(v) for v in value]
     return value
+
+
+def _transcript_view(transcript: TranscriptRecord, visible: bool) -> TranscriptView:
+    return TranscriptView(
+        masked=not visible,
+        engine=transcript.engine,
+        language=transcript.language,
+        source=transcript.source,
+        text=transcript.text if visible else transcript.text_masked,
+        turns=tuple(_turn(turn, visible) for turn in transcript.turns),
+        leg_problems=dict(transcript.leg_problems),
+        outbound_id=transcript.outbound_id,
+    )
 
 
 def _turn(turn: Mapping[str, Any], visible: bool) -> TranscriptTurn:
