@@ -559,7 +559,7 @@ class OutboundService:
                 if row.recording is not None and row.talk_started_at is not None:
                     # MixMonitor on the citizen's leg ran: its files belong to the ticket, like the call's.
                     attached = await uow.outbound.attach_recordings(
-                        row.ticket_id, callback_recording_files(row.recording), now
+                        row.ticket_id, outbound_id, callback_recording_files(row.recording), now
                     )
                     if attached and self._policy.transcribe:
                         await uow.jobs.enqueue_callback(

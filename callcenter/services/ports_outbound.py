@@ -60,9 +60,10 @@ class OutboundRepository(Protocol):
         self, since: datetime, until: datetime, facility_code: str | None = None
     ) -> list[OutboundRecord]: ...
     async def attach_recordings(
-        self, ticket_id: int, files: Sequence[tuple[str, str]], now: datetime
+        self, ticket_id: int, outbound_id: int, files: Sequence[tuple[str, str]], now: datetime
     ) -> bool:
-        """(kind, file name) as recordings of the ticket's call; False when the ticket has none."""
+        """(kind, file name) as recordings of the ticket's call, marked as that callback's; False when
+        the ticket has no call."""
         ...
 
     async def callbacks(self, since: datetime, until: datetime) -> list[tuple[OutboundRecord, str | None]]:

@@ -151,9 +151,29 @@ class CallAttemptRow(Base):
 
 class RecordingRow(Base):
     __tablename__ = "recordings"
-    __table_args__ = (UniqueConstraint("call_id", "kind"),)
+    __table_args__ = (
+        # One file per kind for a call's own recordings, and per kind for each callback of its ticket.
+        Index(
+            "uq_recordings_call_kind",
+            "call_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("outbound_id IS NULL"),
+            postgresql_where=text("outbound_id IS NULL"),
+        ),
+        Index(
+            "uq_recordings_outbound_kind",
+            "outbound_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("outbound_id IS NOT NULL"),
+            postgresql_where=text("outbound_id IS NOT NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    # Set for a callback's recordings (callback_mix / _caller / _officer), attached to the ticket's call.
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_calls.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # mix | caller | officer | voicemail
     file_name: Mapped[str] = mapped_column(String(255))  # relative to the recordings directory
     created_at: Mapped[datetime]

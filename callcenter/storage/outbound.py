@@ -131,7 +131,7 @@ class SqlOutboundRepository:
         return [_record(r) for r in rows]
 
     async def attach_recordings(
-        self, ticket_id: int, files: Sequence[tuple[str, str]], now: datetime
+        self, ticket_id: int, outbound_id: int, files: Sequence[tuple[str, str]], now: datetime
     ) -> bool:
         """The files, as recordings of the ticket's call (listened to, audited and kept or deleted with
         it); False when the ticket has no call (an imported one)."""
@@ -141,7 +141,13 @@ class SqlOutboundRepository:
         await self._s.execute(
             insert(RecordingRow),
             [
-                {"call_id": call_id, "kind": kind, "file_name": name, "created_at": now}
+                {
+                    "call_id": call_id,
+                    "outbound_id": outbound_id,
+                    "kind": kind,
+                    "file_name": name,
+                    "created_at": now,
+                }
                 for kind, name in files
             ],
         )

@@ -401,3 +401,22 @@ async def test_a_reconnection_lets_a_ringing_leg_ring_and_takes_one_answered_mea
     await asyncio.sleep(POLICY.accept_timeout_s + 0.3)
     assert (await world.row(answered.outbound_id)).outcome.value == "no_key"
     await s.close()
+
+
+async def test_a_ticket_called_back_twice_keeps_both_callbacks_recordings(world: Outbound) -> None:
+    """Recordings were unique per (call, kind): a second callback that talked could not even be closed."""
+    s, clock = world.service, world.clock
+    bases = []
+    for _ in range(2):
+        oid = await s.request_callback(world.ticket_id, world.officer, clock())
+        officer, citizen = await world.leg(oid, Leg.OFFICER), await world.leg(oid, Leg.CITIZEN)
+        await s.leg_answered(officer, clock())
+        await s.digit(officer, "1", clock())
+        await s.leg_answered(citizen, clock(), recorded=True)
+        clock.now += timedelta(seconds=20)
+        await s.leg_ended(citizen, 16, clock())
+        row = await world.row(oid)
+        assert (row.state.value, row.outcome.value) == ("done", "talked")
+        bases.append(f"hotline-{citizen}")
+    names = [name for _, name in await world.recordings()]
+    assert names == [f"{b}{suffix}.wav" for b in bases for suffix in ("", "-rx", "-tx")]
