@@ -29,7 +29,8 @@ OFFICER_PHONE = "0961222333"
 CITIZEN = "0912345678"
 NHI = "0912115224"  # BVNHI-TH's hotline (config/sample)
 DAYTIME = datetime(2026, 11, 24, 9, 30, tzinfo=TZ).astimezone(UTC)
-POLICY = OutboundPolicy(tz=TZ, caller_id="19009095", accept_timeout_s=1.0, survey_timeout_s=1.0)
+# Timers long enough for a loaded machine to see each state before its timer ends it.
+POLICY = OutboundPolicy(tz=TZ, caller_id="19009095", accept_timeout_s=2.0, survey_timeout_s=5.0)
 
 
 @dataclass
