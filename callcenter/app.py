@@ -371,8 +371,8 @@ async def prepare_database(app: App, now: datetime) -> None:
     """Migrate, load the sample data into an empty database if asked, and close calls left open."""
     await asyncio.to_thread(migrate.upgrade, app.settings.database.url)
     await app.uow.refresh_statistics()
-    if app.settings.load_sample_data and not await app.facilities.list():
-        await load_sample_data(app, now)
+    if app.settings.load_sample_data:
+        await load_sample_data_once(app, now)
     await app.calls.replay_journal()
     await app.calls.reconcile(now)
     await adopt_orphan_recordings(app, now)
@@ -400,6 +400,19 @@ async def adopt_orphan_recordings(app: App, now: datetime) -> int:
             else:
                 adopted += 1
     return adopted
+
+
+async def load_sample_data_once(app: App, now: datetime) -> None:
+    """The sample registry and roster into an empty database. Nodes started together would each find
+    it empty and load it twice (the second roster import fails on its unique names): one loads it, the
+    others leave it to that one."""
+    if await app.facilities.list():
+        return
+    async with elected(app.engine, "load_sample_data") as leader:
+        if not leader:
+            log.info("sample_data.skipped", reason="another node is loading it")
+        elif not await app.facilities.list():
+            await load_sample_data(app, now)
 
 
 async def load_sample_data(app: App, now: datetime) -> None:

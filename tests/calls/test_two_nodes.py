@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from callcenter.app import App, adopt_orphan_recordings, build_app
+from callcenter.app import App, adopt_orphan_recordings, build_app, load_sample_data_once
 from callcenter.domain.call import AttemptResult, CallEndReport
 from callcenter.services.calls import IncomingCall, RecordingNames
 from callcenter.services.tickets import TicketQueries
@@ -110,3 +110,19 @@ async def test_two_asterisk_boxes_with_their_systemname_make_two_calls(sample_ap
     finally:
         await server.close()
     assert len(refs) == 2
+
+
+async def test_two_nodes_starting_together_load_the_sample_data_once(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """load_sample_data on an empty database: each node finds the registry empty; one loads it."""
+    nodes = [build_app(settings, clock) for _ in range(3)]
+    try:
+        await asyncio.gather(*(load_sample_data_once(node, clock()) for node in nodes))
+        async with nodes[0].uow() as uow:
+            rotations = await uow.roster.rotations()
+        assert len(await nodes[0].facilities.list()) == 5
+        assert len(rotations) == 16  # config/sample/roster.csv, once
+    finally:
+        for node in nodes:
+            await node.close()
