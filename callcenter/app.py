@@ -137,6 +137,7 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ap
         dont_know_key=settings.routing.dont_know_key,
         stale_after=timedelta(seconds=settings.routing.stale_call_after_s),
         transcribe_attempts=settings.transcription.max_attempts,
+        transcribe_after=timedelta(seconds=settings.transcription.after_call_s),
     )
     directory = RoutingDirectory(uow, settings.tz, vietnam_holidays)
     call_path = SqlCallPathFactory(
@@ -237,6 +238,7 @@ def build_outbound(
         survey_timeout_s=a.survey_timeout_s,
         busy_window=timedelta(seconds=settings.routing.stale_call_after_s),
         transcribe_attempts=settings.transcription.max_attempts,
+        transcribe_after=timedelta(seconds=settings.transcription.after_call_s),
         prompts=OutboundPrompts(
             officer_accept=settings.prompts.callback_officer,
             survey=settings.prompts.callback_survey,

@@ -111,6 +111,9 @@ class TranscriptionSettings(BaseModel):
     workers: int = Field(default=1, ge=0, le=32)
     max_attempts: int = Field(default=3, ge=1, le=10)
     idle_poll_s: float = Field(default=2.0, gt=0)
+    # A call's (or a callback's) job is due this long after it ended: MixMonitor closes its files only
+    # after the hang-up handler has returned (shared/asterisk/scenarios).
+    after_call_s: float = Field(default=10.0, ge=0)
 
 
 class RetentionSettings(BaseModel):
