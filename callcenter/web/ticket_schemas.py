@@ -211,6 +211,9 @@ class TicketDetailOut(BaseModel):
     call: CallOut | None
     recordings: list[RecordingOut]
     transcript: TranscriptOut | None
+    callback_transcripts: list[TranscriptOut] = Field(
+        default_factory=list, description="what was said in the callbacks that talked, oldest first"
+    )
     transcription: TranscriptionOut | None
     notes: list[NoteOut]
     history: list[HistoryOut]
@@ -235,6 +238,7 @@ class TicketDetailOut(BaseModel):
                 for r in d.recordings
             ],
             transcript=None if d.transcript is None else TranscriptOut.model_validate(d.transcript),
+            callback_transcripts=[TranscriptOut.model_validate(c) for c in d.callback_transcripts],
             transcription=None
             if d.transcription is None
             else TranscriptionOut.model_validate(d.transcription),

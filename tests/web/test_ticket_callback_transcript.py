@@ -35,3 +35,19 @@ async def test_the_ticket_page_shows_the_callbacks_transcript_under_the_calls(we
     masked = (await (await auditor.get(url)).text()).partition("Cuộc gọi lại</h2>")[2].split("</section>")[0]
     assert "Thông tin cá nhân đã được che" in masked and "sốc phản vệ" in masked
     assert "0987 654 321" not in masked and "654" not in masked
+
+
+async def test_the_tickets_json_carries_the_callbacks_transcripts_masked_alike(web_app: Web) -> None:
+    cb = await callbacks_on_a_transcribed_ticket(web_app.app, web_app.clock)
+    await cb.talked()
+    web_app.clock.advance(seconds=11)
+    assert await cb.worker.run_once(web_app.clock)
+    url = f"/api/tickets/{cb.ticket_id}"
+    supervisor, _ = await web_app.signed_in(Role.SUPERVISOR)
+    body = await (await supervisor.get(url)).json()
+    [callback] = body["callback_transcripts"]
+    assert CITIZEN_SAYS in callback["text"] and not callback["masked"]
+    assert CITIZEN_SAYS not in body["transcript"]["text"]  # the call's own transcript is apart
+    auditor, _ = await web_app.signed_in(Role.AUDITOR)
+    [masked] = (await (await auditor.get(url)).json())["callback_transcripts"]
+    assert masked["masked"] and "654" not in masked["text"]
