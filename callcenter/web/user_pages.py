@@ -31,6 +31,7 @@ NOTICES = {
     "role": "Đã đổi vai trò.",
     "password": "Đã đặt lại mật khẩu; người này phải đăng nhập lại bằng mật khẩu mới.",
     "deactivate": "Đã khoá tài khoản; người này đã bị đăng xuất ở mọi nơi.",
+    "reactivate": "Đã mở lại tài khoản; người này đăng nhập bằng mật khẩu cũ (hoặc đặt lại mật khẩu).",
 }
 
 
@@ -125,6 +126,9 @@ async def users_submit(request: web.Request) -> web.StreamResponse:
                 return await _render(request, confirm=target)
             case "deactivate":
                 await svc.deactivate(_user_id(form), at, actor=who, remote=remote)
+            case "reactivate":
+                # Reopening is not destructive: no confirmation step (the UserService audits it).
+                await svc.update(_user_id(form), UserUpdate(active=True), at, actor=who, remote=remote)
             case _:
                 raise InvalidInput("Thao tác không hợp lệ / unknown action", field="action")
     except ServiceError as exc:

@@ -157,6 +157,15 @@ async def test_deactivating_needs_the_confirm_step(web_app: Web) -> None:
     refused = await admin.post("/nguoi-dung", data=last)
     assert refused.status == 409 and "quản trị viên cuối cùng" in await refused.text()
     assert (await web_app.users.get(web_app.ids[Role.ADMIN])).active
+    # A locked account is reopened in one step (nothing is lost by it), audited; the old password works.
+    assert 'value="reactivate"' in page
+    r = await admin.post("/nguoi-dung", data={**form, "action": "reactivate"}, allow_redirects=False)
+    assert r.status == 303 and r.headers["Location"] == "/nguoi-dung?da_luu=reactivate"
+    assert (await web_app.users.get(auditor)).active
+    assert "Đã mở lại tài khoản" in await (await admin.get(r.headers["Location"])).text()
+    [entry] = await _audit(web_app, "user.update")
+    assert entry["target_username"] == "kiemtra"
+    await login(await web_app.client(), "kiemtra")
 
 
 async def test_only_admins_open_the_page_or_post_its_forms(web_app: Web) -> None:
