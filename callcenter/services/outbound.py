@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -173,6 +173,20 @@ class OutboundService:
             if ticket is None or not who.can_see_ticket(ticket.facility_code, ticket.province):
                 raise NotFound("không tìm thấy phản ánh / ticket not found")
             return await uow.outbound.for_ticket(ticket_id)
+
+    async def attempts_of(
+        self, who: Principal, tickets: Sequence[tuple[int, str | None, str | None]]
+    ) -> dict[int, list[OutboundRecord]]:
+        """The callbacks of many tickets at once, by ticket id ((id, facility code, province) each; the
+        ones the principal may not see are left out): one query for a whole queue page."""
+        visible = [tid for tid, code, province in tickets if who.can_see_ticket(code, province)]
+        async with self._uow() as uow:
+            found = await uow.outbound.for_tickets(visible)
+        by_ticket: dict[int, list[OutboundRecord]] = {tid: [] for tid in visible}
+        for r in found:
+            if r.ticket_id is not None:
+                by_ticket[r.ticket_id].append(r)
+        return by_ticket
 
     async def probe(self, facility_code: str, now: datetime) -> ProbeStarted:
         """A test call to the facility's hotline, unless one is in progress or a citizen's call to it is."""

@@ -109,6 +109,18 @@ class SqlOutboundRepository:
         ).scalars()
         return [_record(r) for r in rows]
 
+    async def for_tickets(self, ticket_ids: Sequence[int]) -> list[OutboundRecord]:
+        if not ticket_ids:
+            return []
+        rows = (
+            await self._s.execute(
+                select(OutboundCallRow)
+                .where(OutboundCallRow.ticket_id.in_(list(ticket_ids)))
+                .order_by(OutboundCallRow.id)
+            )
+        ).scalars()
+        return [_record(r) for r in rows]
+
     async def count_for_ticket_since(self, ticket_id: int, since: datetime) -> int:
         found = await self._s.execute(
             select(func.count())

@@ -137,11 +137,16 @@ async def callback_queue_page(request: web.Request) -> web.StreamResponse:
     tz = state(request).config.tz
     day_start = local_day_start(at.astimezone(tz))
     rows: list[QueueRow] = []
+    attempts = (
+        {}
+        if outbound is None
+        else await outbound.attempts_of(who, [(i.id, i.facility_code, i.province) for i in items])
+    )
     for item in items:
         if outbound is None:
             rows.append(QueueRow(item, None, None))
             continue
-        found = await outbound.attempts(who, item.id)
+        found = attempts.get(item.id, [])
         today = sum(1 for r in found if r.created_at >= day_start)
         last = state_or_outcome(found[-1].state, found[-1].outcome) if found else None
         rows.append(QueueRow(item, today, last))
