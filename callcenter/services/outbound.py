@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -260,15 +260,13 @@ class OutboundService:
     async def leg_answered(self, channel: str, now: datetime, *, recorded: bool = False) -> None:
         """A leg entered our Stasis app: it was answered (an originate to the app enters it on answer).
         `recorded`: it entered again from [hotline-ari-leg], its MixMonitor running."""
-        found = parse_channel_id(channel)
-        if found is None:
-            return
-        outbound_id, leg = found
-        async with self._lock(outbound_id):
-            row = await self._get(outbound_id)
-            if row is None or not row.state.active or channel != _cid(row, leg):
-                await self._hangup_quietly(channel)  # a leg of a call already closed, or not ours
+        async with self._leg(channel) as found:
+            if found is None:
+                if parse_channel_id(channel) is not None:
+                    await self._hangup_quietly(channel)  # a leg of a call already closed, or stale
                 return
+            row, leg = found
+            outbound_id = row.id
             p = self._policy.prompts
             if leg in (Leg.OFFICER, Leg.HOTLINE):
                 ring_ms = _ms(now - row.created_at)
@@ -304,14 +302,11 @@ class OutboundService:
         log.info("outbound.callback_talking", outbound_id=outbound_id)
 
     async def digit(self, channel: str, digit: str, now: datetime) -> None:
-        found = parse_channel_id(channel)
-        if found is None:
-            return
-        outbound_id, leg = found
-        async with self._lock(outbound_id):
-            row = await self._get(outbound_id)
-            if row is None or not row.state.active or channel != _cid(row, leg):
+        async with self._leg(channel) as found:
+            if found is None:
                 return
+            row, leg = found
+            outbound_id = row.id
             if row.state is OutboundState.ACCEPTING and digit == "1":
                 self._disarm(outbound_id)
                 if leg is Leg.HOTLINE:
@@ -358,14 +353,11 @@ class OutboundService:
         """A leg is gone (ChannelDestroyed, or StasisEnd): never answered, hung up, or hung up by us.
         Both events come for an answered leg: the second finds the row moved on and changes nothing."""
         dialstatus = self._dialstatus.pop(channel, "")
-        found = parse_channel_id(channel)
-        if found is None:
-            return
-        outbound_id, leg = found
-        async with self._lock(outbound_id):
-            row = await self._get(outbound_id)
-            if row is None or not row.state.active or channel != _cid(row, leg):
+        async with self._leg(channel) as found:
+            if found is None:
                 return
+            row, leg = found
+            outbound_id = row.id
             match row.state, leg:
                 case OutboundState.PENDING | OutboundState.RINGING, Leg.OFFICER | Leg.HOTLINE:
                     await self._set(outbound_id, ring_ms=_ms(now - row.created_at))
@@ -398,6 +390,20 @@ class OutboundService:
                     await self._finish(outbound_id, Outcome.TALKED, now)
                 case _:
                     pass
+
+    @contextlib.asynccontextmanager
+    async def _leg(self, channel: str) -> AsyncIterator[tuple[OutboundRecord, Leg] | None]:
+        """Under the call's lock: its open row and which leg `channel` is; None for a channel that is not
+        one of our legs, a call already closed, or a stale leg (same row id, another row's time)."""
+        found = parse_channel_id(channel)
+        if found is None:
+            yield None
+            return
+        outbound_id, leg = found
+        async with self._lock(outbound_id):
+            row = await self._get(outbound_id)
+            ours = row is not None and row.state.active and channel == _cid(row, leg)
+            yield (row, leg) if ours and row is not None else None
 
     async def _ring_citizen(self, row: OutboundRecord, now: datetime) -> None:
         assert row.ticket_id is not None
